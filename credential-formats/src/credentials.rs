@@ -1,0 +1,1 @@
+//! Our credential types: `vct` values and claim schemas.

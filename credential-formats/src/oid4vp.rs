@@ -1,0 +1,1 @@
+//! OpenID for Verifiable Presentations 1.0 (Final) messages.

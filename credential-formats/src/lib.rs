@@ -6,6 +6,7 @@ mod error;
 mod messages;
 
 // The formats, one public module each, named after the specification they implement.
+pub mod claims_path;
 pub mod credentials;
 pub mod crypto;
 pub mod dcql;

@@ -6,6 +6,7 @@
 
 use thiserror::Error as ThisError;
 
+pub use crate::credentials::CredentialError;
 pub use crate::dcql::DcqlError;
 pub use crate::jose::JoseError;
 pub use crate::json::JsonError;
@@ -40,6 +41,9 @@ pub enum Error {
     /// A DCQL query (OpenID4VP 1.0 §6) is malformed.
     #[error("DCQL: {0}")]
     Dcql(#[from] DcqlError),
+    /// A claim set does not fit its credential type's schema.
+    #[error("credential: {0}")]
+    Credential(#[from] CredentialError),
     /// An OpenID4VCI or OpenID4VP protocol message is malformed.
     #[error("protocol message: {0}")]
     Message(#[from] MessageError),

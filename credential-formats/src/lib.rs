@@ -16,12 +16,13 @@ pub mod oid4vci;
 pub mod oid4vp;
 pub mod sd_jwt;
 pub mod sd_jwt_vc;
+pub mod spec;
 pub mod status_list;
 pub mod time;
 pub mod trust_list;
 
 // The public interface is:
 pub use crate::error::{
-    DcqlError, Error, JoseError, JsonError, MessageError, Result, SdJwtError, SdJwtVcError,
-    StatusListError, TrustListError,
+    CredentialError, DcqlError, Error, JoseError, JsonError, MessageError, Result, SdJwtError,
+    SdJwtVcError, StatusListError, TrustListError,
 };

@@ -218,7 +218,7 @@ const QUALIFICATION_CLAIMS: &[ClaimSpec] = &[
     claim("title", K::String, true, ["Title", "Intitulé", "Titel"]),
     claim(
         "eqf_level",
-        K::Count,
+        K::EqfLevel,
         false,
         ["EQF level", "Niveau CEC", "EKK-niveau"],
     ),

@@ -944,6 +944,34 @@ mod tests {
         assert_eq!(header.enc(), Some(ContentEncryption::A256Gcm));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn rfc7516_round_trip_and_any_flipped_bit_fails(
+            plaintext in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            flip in proptest::prelude::any::<usize>(),
+            bit in 0u8..8,
+        ) {
+            let (secret, jwk) = recipient();
+            let compact = encrypt_compact(&crate::crypto::RustCrypto, &jwk, ContentEncryption::A128Gcm, &plaintext, JweHeader::new()).unwrap();
+            let (_, back) = decrypt_compact(&crate::crypto::RustCrypto, &compact, &secret, &BOTH).unwrap();
+            proptest::prop_assert_eq!(&back, &plaintext);
+            // Flip one bit of the decoded IV, ciphertext or tag: never accepted.
+            let mut p = parts(&compact);
+            let candidates: Vec<usize> = (2..5).filter(|i| !p[*i].is_empty()).collect();
+            let index = candidates[flip % candidates.len()];
+            let mut bytes = b64::decode(&p[index]).unwrap();
+            let at = (flip / 3) % bytes.len();
+            bytes[at] ^= 1 << bit;
+            p[index] = b64::encode(bytes);
+            proptest::prop_assert_eq!(
+                decrypt_compact(&crate::crypto::RustCrypto, &p.join("."), &secret, &BOTH).unwrap_err(),
+                JoseError::DecryptionFailed
+            );
+        }
+    }
+
     #[test]
     fn content_encryption_names_round_trip() {
         for enc in BOTH {

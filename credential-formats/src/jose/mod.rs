@@ -14,9 +14,10 @@ mod x509;
 
 use thiserror::Error;
 
-// JWE and X.509 exports land with their modules.
+pub use jwe::{ContentEncryption, JweHeader, decrypt_compact, encrypt_compact};
 pub use jwk::{Jwk, PrivateJwk};
 pub use jws::{DecodedJws, JwsHeader, VerifiedJws, sign_compact};
+pub use x509::{MAX_CERT_LEN, MAX_CHAIN_LEN, X509Certificate, X509Chain, x509_hash};
 
 /// Size limit for any one compact JWS or JWE we decode (1 MiB): far above any credential we
 /// issue, far below what would hurt a service.
@@ -90,6 +91,14 @@ pub enum JoseError {
     /// `enc` is missing or not A128GCM/A256GCM.
     #[error("content encryption not allowed")]
     EncryptionNotAllowed,
+    /// A JWE made with direct key agreement (`ECDH-ES`) carries a non-empty JWE Encrypted Key
+    /// (RFC 7518 §4.6 requires it to be empty).
+    #[error("the JWE encrypted key must be empty for ECDH-ES")]
+    EncryptedKeyNotEmpty,
+    /// A decoded part has the wrong length (a JWE Initialization Vector that is not 96 bits, an
+    /// Authentication Tag that is not 128 bits).
+    #[error("the {0} has the wrong length")]
+    InvalidLength(&'static str),
     /// The JWE does not decrypt (wrong key, tampered ciphertext, tag, IV or header).
     #[error("decryption failed")]
     DecryptionFailed,

@@ -649,3 +649,36 @@ fn status_list_14_13_7_refresh_after_is_bounded() {
         UnixTime::MAX
     );
 }
+
+#[test]
+fn status_list_14_8_3_status_of_a_referenced_token() {
+    let key = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+    let signer = RustCrypto.signer(&key).unwrap();
+    let mut list = StatusList::with_capacity(StatusBits::One, 64).unwrap();
+    list.set(5, 1).unwrap();
+    let compact = StatusListToken::new(SUB, NOW, list)
+        .unwrap()
+        .sign(signer.as_ref(), None)
+        .unwrap();
+    let revoked = StatusReference::new(5, SUB).unwrap();
+    let token = StatusListToken::verify(
+        &compact,
+        default_provider(),
+        &key.public_key(),
+        &StatusListValidation::for_reference(&revoked, NOW),
+    )
+    .unwrap();
+    assert_eq!(token.status_of(&revoked), Ok(StatusType::Invalid));
+    assert_eq!(
+        token.status_of(&StatusReference::new(6, SUB).unwrap()),
+        Ok(StatusType::Valid)
+    );
+    assert_eq!(
+        token.status_of(&StatusReference::new(64, SUB).unwrap()),
+        Err(StatusListError::IndexOutOfRange)
+    );
+    assert_eq!(
+        token.status_of(&StatusReference::new(5, "https://example.com/statuslists/2").unwrap()),
+        Err(StatusListError::SubjectMismatch)
+    );
+}

@@ -48,6 +48,14 @@ impl<'a> StatusListValidation<'a> {
             limits: DecodeLimits::DEFAULT,
         }
     }
+
+    /// Checks for the token that `reference` points to, at time `now`.
+    pub fn for_reference(
+        reference: &'a super::StatusReference,
+        now: UnixTime,
+    ) -> StatusListValidation<'a> {
+        StatusListValidation::new(reference.uri(), now)
+    }
 }
 
 /// The client's lower and upper bounds on how long a fetched Status List Token is cached
@@ -76,7 +84,9 @@ impl Default for TtlBounds {
 }
 
 impl StatusListToken {
-    /// A token for the list at `sub`, issued at `iat`.
+    /// A token for the list at `sub`, issued at `iat`. `sub` may be `http` to a loopback
+    /// host: the issuer chooses its own URI, and local walk-throughs serve lists on loopback;
+    /// it is the Relying Party that holds the `uri` to https ([`super::UriPolicy`]).
     pub fn new(
         sub: impl Into<String>,
         iat: UnixTime,
@@ -131,6 +141,18 @@ impl StatusListToken {
     pub fn status_list(&self) -> &StatusList {
         &self.status_list
     }
+    /// The status of the Referenced Token that `reference` came from (§8.3 steps 4a and 6):
+    /// `reference.uri` must be this token's `sub`, and `idx` inside the list.
+    pub fn status_of(
+        &self,
+        reference: &super::StatusReference,
+    ) -> Result<super::StatusType, StatusListError> {
+        if reference.uri() != self.sub {
+            return Err(StatusListError::SubjectMismatch);
+        }
+        self.status_list.status(reference.idx())
+    }
+
     /// Takes the Status List out.
     pub fn into_status_list(self) -> StatusList {
         self.status_list

@@ -81,6 +81,9 @@ pub enum StatusListError {
     /// The Status List Token's `iat` is in the future (beyond the allowed clock skew).
     #[error("status list token issued in the future")]
     IssuedInFuture,
+    /// The Status List Token is older than the Relying Party's freshness policy allows.
+    #[error("status list token older than the freshness policy allows")]
+    TooOld,
     /// The Status List Token's `nbf` is in the future (beyond the allowed clock skew).
     #[error("status list token not yet valid")]
     NotYetValid,
@@ -339,7 +342,8 @@ impl StatusList {
         ))
     }
 
-    /// Decodes `lst` within `limits`.
+    /// Decodes `lst` within `limits`. Bytes after the end of the ZLIB stream are ignored,
+    /// as ZLIB decoders do; the Adler-32 checksum is verified.
     pub fn decode(
         bits: StatusBits,
         lst: &str,

@@ -130,13 +130,16 @@ pub(super) fn check_uri(
     if authority.is_empty() || authority.contains('@') {
         return Err(insecure);
     }
-    if https {
-        return Ok(());
-    }
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
     };
+    if host.is_empty() {
+        return Err(insecure);
+    }
+    if https {
+        return Ok(());
+    }
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host == "::1"
         || host
@@ -193,6 +196,7 @@ mod tests {
             "http://example.com/1",
             "ftp://example.com/1",
             "https://",
+            "https://:443/1",
             "https://user@example.com/1",
             "https://example.com/1#frag",
             "https://exa mple.com/1",

@@ -682,3 +682,20 @@ fn status_list_14_8_3_status_of_a_referenced_token() {
         Err(StatusListError::SubjectMismatch)
     );
 }
+
+#[test]
+fn status_list_14_8_3_4b_freshness_policy() {
+    let key = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+    let compact = signed(&example_claims(), "statuslist+jwt", &key);
+    let mut validation = StatusListValidation::new(SUB, NOW + 3600);
+    validation.max_age = Some(3600 - 60);
+    assert!(
+        StatusListToken::verify(&compact, default_provider(), &key.public_key(), &validation)
+            .is_ok()
+    );
+    validation.max_age = Some(3600 - 61);
+    assert_eq!(
+        StatusListToken::verify(&compact, default_provider(), &key.public_key(), &validation),
+        Err(StatusListError::TooOld.into())
+    );
+}

@@ -33,6 +33,9 @@ pub struct StatusListValidation<'a> {
     pub now: UnixTime,
     /// Clock skew allowed on `iat`, `nbf` and `exp`, in seconds.
     pub leeway: u32,
+    /// The Relying Party's freshness policy (§8.3 4b): refuse a token issued more than this
+    /// many seconds ago, even if it has not expired.
+    pub max_age: Option<u32>,
     /// Bounds on the Status List itself.
     pub limits: DecodeLimits,
 }
@@ -45,6 +48,7 @@ impl<'a> StatusListValidation<'a> {
             expected_sub,
             now,
             leeway: 60,
+            max_age: None,
             limits: DecodeLimits::DEFAULT,
         }
     }
@@ -217,6 +221,11 @@ impl StatusListToken {
         let iat = numeric_date(claims, "iat")?.ok_or(StatusListError::Missing("iat"))?;
         if iat > now.saturating_add(leeway) {
             return Err(StatusListError::IssuedInFuture);
+        }
+        if let Some(max_age) = validation.max_age
+            && now.saturating_sub(iat) > i64::from(max_age).saturating_add(leeway)
+        {
+            return Err(StatusListError::TooOld);
         }
         if let Some(nbf) = numeric_date(claims, "nbf")?
             && nbf > now.saturating_add(leeway)

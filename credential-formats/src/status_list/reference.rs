@@ -25,10 +25,17 @@ pub enum UriPolicy {
 
 /// A reference to an entry in a Status List Token: the `status_list` member of the `status`
 /// claim, `{"idx": N, "uri": "https://…"}` (§6.2).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct StatusReference {
     idx: u64,
     uri: String,
+}
+
+impl std::fmt::Debug for StatusReference {
+    // `idx` is unique to one credential, a correlation handle: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusReference").finish_non_exhaustive()
+    }
 }
 
 impl StatusReference {
@@ -212,6 +219,12 @@ mod tests {
                 "{uri}"
             );
         }
+    }
+
+    #[test]
+    fn debug_output_hides_the_index() {
+        let reference = StatusReference::new(123_456_789, "https://e.example/1").unwrap();
+        assert!(!format!("{reference:?}").contains("123456789"));
     }
 
     #[test]

@@ -347,6 +347,20 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_or_corrupted_lst_never_panics(bits in bits_strategy(),
+                                               data in proptest::collection::vec(any::<u8>(), 0..512),
+                                               flip in any::<usize>()) {
+        let limits = DecodeLimits { max_compressed: 4096, max_decompressed: 4096 };
+        let _ = StatusList::decode(bits, &crate::b64::encode(&data), &limits);
+        let mut zlib = miniz_oxide::deflate::compress_to_vec_zlib(&data, 6);
+        let at = flip % zlib.len();
+        zlib[at] ^= 1 << (flip % 8);
+        if let Ok(list) = StatusList::decode(bits, &crate::b64::encode(&zlib), &limits) {
+            prop_assert!(list.as_bytes().len() <= 4096);
+        }
+    }
+
+    #[test]
     fn get_after_set(bits in bits_strategy(),
                      writes in proptest::collection::vec((0u64..512, any::<u8>()), 1..64)) {
         let mut list = StatusList::with_capacity(bits, 512).unwrap();

@@ -204,7 +204,7 @@ fn openid4vp_1_0_d_multi_credentials_all_must_be_returned() {
         json!({"org.iso.7367.1": {"vehicle_holder": "A D"},
                "org.iso.18013.5.1": {"first_name": "A"}}),
     );
-    let only_pid = query.evaluate(&views(&[pid.clone()]));
+    let only_pid = query.evaluate(&views(std::slice::from_ref(&pid)));
     assert!(
         !only_pid.satisfiable,
         "without credential_sets every query is required"

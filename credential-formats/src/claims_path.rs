@@ -38,7 +38,12 @@ impl ClaimsPath {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        ClaimsPath::new(names.into_iter().map(|n| PathElement::Key(n.into())).collect())
+        ClaimsPath::new(
+            names
+                .into_iter()
+                .map(|n| PathElement::Key(n.into()))
+                .collect(),
+        )
     }
 
     /// The elements, first to last.
@@ -101,7 +106,9 @@ impl TryFrom<Vec<Value>> for ClaimsPath {
                     .as_u64()
                     .and_then(|i| usize::try_from(i).ok())
                     .map(PathElement::Index)
-                    .ok_or(DcqlError::InvalidClaimsPath("index is not a non-negative integer")),
+                    .ok_or(DcqlError::InvalidClaimsPath(
+                        "index is not a non-negative integer",
+                    )),
                 _ => Err(DcqlError::InvalidClaimsPath(
                     "element is not a string, integer or null",
                 )),
@@ -149,11 +156,11 @@ mod tests {
     #[test]
     fn section_7_4_examples() {
         let c = credential();
-        assert_eq!(path(json!(["name"])).select(&c), vec![&json!("Arthur Dent")]);
         assert_eq!(
-            path(json!(["address"])).select(&c),
-            vec![&c["address"]]
+            path(json!(["name"])).select(&c),
+            vec![&json!("Arthur Dent")]
         );
+        assert_eq!(path(json!(["address"])).select(&c), vec![&c["address"]]);
         assert_eq!(
             path(json!(["address", "street_address"])).select(&c),
             vec![&json!("42 Market Street")]
@@ -179,7 +186,13 @@ mod tests {
 
     #[test]
     fn malformed_paths_are_refused() {
-        for bad in [json!([]), json!([-1]), json!([1.5]), json!([true]), json!([{}])] {
+        for bad in [
+            json!([]),
+            json!([-1]),
+            json!([1.5]),
+            json!([true]),
+            json!([{}]),
+        ] {
             assert!(serde_json::from_value::<ClaimsPath>(bad).is_err());
         }
         assert!(serde_json::from_value::<ClaimsPath>(json!("name")).is_err());

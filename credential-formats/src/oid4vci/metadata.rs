@@ -13,11 +13,16 @@ use std::collections::BTreeMap;
 
 /// Credential Issuer Metadata (§12.2.4), for an issuer of SD-JWT VCs (`dc+sd-jwt`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawIssuerMetadata", into = "RawIssuerMetadata")]
-pub struct CredentialIssuerMetadata(RawIssuerMetadata);
+#[serde(
+    try_from = "RawIssuerMetadata<RawConfiguration>",
+    into = "RawIssuerMetadata<CredentialConfiguration>"
+)]
+pub struct CredentialIssuerMetadata(RawIssuerMetadata<CredentialConfiguration>);
 
+// Generic over the configuration type so that decoding sees raw configurations and each of
+// their rules keeps its own error variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct RawIssuerMetadata {
+struct RawIssuerMetadata<C> {
     credential_issuer: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     authorization_servers: Option<Vec<String>>,
@@ -38,7 +43,7 @@ struct RawIssuerMetadata {
     batch_credential_issuance: Option<BatchCredentialIssuance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     display: Option<Vec<IssuerDisplay>>,
-    credential_configurations_supported: BTreeMap<String, CredentialConfiguration>,
+    credential_configurations_supported: BTreeMap<String, C>,
 }
 
 /// `credential_response_encryption` in Credential Issuer Metadata.
@@ -201,7 +206,7 @@ impl CredentialIssuerMetadata {
     /// Decodes Credential Issuer Metadata (the unsigned `application/json` form) and checks the
     /// rules of §12.2.4 and Appendix A.3.2.
     pub fn parse(json: &[u8]) -> crate::Result<CredentialIssuerMetadata> {
-        let raw: RawIssuerMetadata = parse_json(json)?;
+        let raw: RawIssuerMetadata<RawConfiguration> = parse_json(json)?;
         Ok(CredentialIssuerMetadata::try_from(raw)?)
     }
 
@@ -299,9 +304,11 @@ impl CredentialConfiguration {
     }
 }
 
-impl TryFrom<RawIssuerMetadata> for CredentialIssuerMetadata {
+impl TryFrom<RawIssuerMetadata<RawConfiguration>> for CredentialIssuerMetadata {
     type Error = MessageError;
-    fn try_from(raw: RawIssuerMetadata) -> Result<CredentialIssuerMetadata, MessageError> {
+    fn try_from(
+        raw: RawIssuerMetadata<RawConfiguration>,
+    ) -> Result<CredentialIssuerMetadata, MessageError> {
         check_https_url(
             &raw.credential_issuer,
             UrlKind::Identifier,
@@ -352,12 +359,29 @@ impl TryFrom<RawIssuerMetadata> for CredentialIssuerMetadata {
                 "credential_configurations_supported",
             ));
         }
-        Ok(CredentialIssuerMetadata(raw))
+        let configurations = raw
+            .credential_configurations_supported
+            .into_iter()
+            .map(|(id, configuration)| Ok((id, CredentialConfiguration::try_from(configuration)?)))
+            .collect::<Result<BTreeMap<_, _>, MessageError>>()?;
+        Ok(CredentialIssuerMetadata(RawIssuerMetadata {
+            credential_issuer: raw.credential_issuer,
+            authorization_servers: raw.authorization_servers,
+            credential_endpoint: raw.credential_endpoint,
+            nonce_endpoint: raw.nonce_endpoint,
+            deferred_credential_endpoint: raw.deferred_credential_endpoint,
+            notification_endpoint: raw.notification_endpoint,
+            credential_request_encryption: raw.credential_request_encryption,
+            credential_response_encryption: raw.credential_response_encryption,
+            batch_credential_issuance: raw.batch_credential_issuance,
+            display: raw.display,
+            credential_configurations_supported: configurations,
+        }))
     }
 }
 
-impl From<CredentialIssuerMetadata> for RawIssuerMetadata {
-    fn from(metadata: CredentialIssuerMetadata) -> RawIssuerMetadata {
+impl From<CredentialIssuerMetadata> for RawIssuerMetadata<CredentialConfiguration> {
+    fn from(metadata: CredentialIssuerMetadata) -> RawIssuerMetadata<CredentialConfiguration> {
         metadata.0
     }
 }

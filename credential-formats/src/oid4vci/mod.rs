@@ -21,7 +21,7 @@ mod proof;
 mod token;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use metadata::{
     AuthorizationServerMetadata, BackgroundImage, BatchCredentialIssuance, ClaimDescription,

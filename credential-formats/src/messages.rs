@@ -454,6 +454,21 @@ mod tests {
         assert_eq!(ok.take("b").as_deref(), Some(""));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn rfc3986_2_1_any_text_round_trips(name in "\\PC{1,20}", value in "\\PC{0,40}") {
+            let encoded = form_encode([(name.as_str(), value.as_str())]);
+            let mut params = FormParams::parse(&encoded).unwrap();
+            proptest::prop_assert_eq!(params.take(&name), Some(value));
+        }
+
+        #[test]
+        fn form_parsing_never_panics(text in "[a-z=&%+0-9A-F]{0,60}") {
+            let _ = FormParams::parse(&text);
+        }
+    }
+
     #[test]
     fn https_urls_are_checked() {
         let id = UrlKind::Identifier;

@@ -1,1 +1,0 @@
-//! OpenID for Verifiable Credential Issuance 1.0 (Final) messages.

@@ -1,1 +1,0 @@
-//! OpenID for Verifiable Presentations 1.0 (Final) messages.

@@ -63,13 +63,13 @@ impl SdJwt {
         if disclosures.len() > MAX_DISCLOSURES {
             return Err(SdJwtError::TooManyDisclosures(MAX_DISCLOSURES));
         }
-        if let Some(kb) = &key_binding_jwt {
-            if kb.len() > MAX_KB_JWT_LEN {
-                return Err(SdJwtError::TooLarge {
-                    len: kb.len(),
-                    limit: MAX_KB_JWT_LEN,
-                });
-            }
+        if let Some(kb) = &key_binding_jwt
+            && kb.len() > MAX_KB_JWT_LEN
+        {
+            return Err(SdJwtError::TooLarge {
+                len: kb.len(),
+                limit: MAX_KB_JWT_LEN,
+            });
         }
         let decoded = DecodedJws::decode(issuer_jwt).map_err(SdJwtError::IssuerJwt)?;
         let payload = match crate::json::parse(decoded.unverified_payload(), MAX_ISSUER_JWT_LEN) {

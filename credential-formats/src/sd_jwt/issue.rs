@@ -104,10 +104,11 @@ impl SdJwtBuilder {
         check_input(&Value::Object(self.claims.clone()), 0)?;
         let root = Value::Object(self.claims.clone());
         for path in &self.disclosable {
-            if let Some(PathElement::Key(name)) = path.elements().first() {
-                if path.elements().len() == 1 && matches!(name.as_str(), "_sd_alg" | "cnf") {
-                    return Err(SdJwtError::NotDisclosable);
-                }
+            if let Some(PathElement::Key(name)) = path.elements().first()
+                && path.elements().len() == 1
+                && matches!(name.as_str(), "_sd_alg" | "cnf")
+            {
+                return Err(SdJwtError::NotDisclosable);
             }
             if path.select(&root).is_empty() {
                 return Err(SdJwtError::ClaimNotFound);

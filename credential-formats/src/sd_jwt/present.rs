@@ -95,7 +95,8 @@ impl SdJwt {
             .disclosures()
             .iter()
             .zip(keep)
-            .filter_map(|(disclosure, keep)| keep.then(|| disclosure.clone()))
+            .filter(|&(_disclosure, keep)| keep)
+            .map(|(disclosure, _keep)| disclosure.clone())
             .collect();
         Ok(self.with_parts(disclosures, None))
     }

@@ -101,7 +101,10 @@ fn rfc9901_5_1_disclosures_are_reproduced_byte_for_byte_from_their_salts() {
 #[test]
 fn rfc9901_5_1_issuance_verifies_with_the_printed_issuer_key() {
     let sd_jwt = SdJwt::parse(S51_ISSUANCE.trim()).unwrap();
-    assert_eq!(sd_jwt.unverified_issuer(), Some("https://issuer.example.com"));
+    assert_eq!(
+        sd_jwt.unverified_issuer(),
+        Some("https://issuer.example.com")
+    );
     let clock = FixedClock(KB_IAT);
     for provider in providers() {
         let verified = sd_jwt
@@ -129,14 +132,18 @@ fn rfc9901_5_2_presentation_with_key_binding_verifies_and_processes_as_printed()
     let clock = FixedClock(KB_IAT + 5);
     for provider in providers() {
         let verification = Verification::new("example+sd-jwt", rfc_kb(), &clock);
-        let verified = sd_jwt.verify(&issuer_key(), provider, &verification).unwrap();
+        let verified = sd_jwt
+            .verify(&issuer_key(), provider, &verification)
+            .unwrap();
         assert_eq!(Value::Object(verified.claims().clone()), expected);
         let kb = verified.key_binding().unwrap();
         assert_eq!(kb["nonce"], "1234567890");
         assert_eq!(kb["aud"], "https://verifier.example.org");
         // Verifying twice gives the same result.
         assert_eq!(
-            sd_jwt.verify(&issuer_key(), provider, &verification).unwrap(),
+            sd_jwt
+                .verify(&issuer_key(), provider, &verification)
+                .unwrap(),
             verified
         );
     }
@@ -168,7 +175,11 @@ fn rfc9901_5_2_holder_selects_the_same_disclosures_from_the_5_1_issuance() {
     .collect();
     let presented = issued.present(&paths).unwrap();
     let rfc = SdJwt::parse(S52_PRESENTATION.trim()).unwrap();
-    let mut ours: Vec<&str> = presented.disclosures().iter().map(Disclosure::as_str).collect();
+    let mut ours: Vec<&str> = presented
+        .disclosures()
+        .iter()
+        .map(Disclosure::as_str)
+        .collect();
     let mut theirs: Vec<&str> = rfc.disclosures().iter().map(Disclosure::as_str).collect();
     ours.sort_unstable();
     theirs.sort_unstable();
@@ -243,7 +254,11 @@ fn rfc9901_a3_recursive_disclosure_presentation_processes_as_printed() {
         paths.sort();
         assert_eq!(
             paths,
-            [r#"["age_equal_or_over","18"]"#, r#"["age_equal_or_over"]"#, r#"["nationalities"]"#]
+            [
+                r#"["age_equal_or_over","18"]"#,
+                r#"["age_equal_or_over"]"#,
+                r#"["nationalities"]"#
+            ]
         );
     }
 }

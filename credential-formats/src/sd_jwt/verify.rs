@@ -204,15 +204,15 @@ impl SdJwt {
         let processed = process(payload, self.disclosures())?;
         let now = verification.now();
         let skew = verification.skew;
-        if let Some(exp) = numeric_date(&processed.claims, "exp")? {
-            if now > exp.saturating_add(skew) {
-                return Err(SdJwtError::Expired);
-            }
+        if let Some(exp) = numeric_date(&processed.claims, "exp")?
+            && now > exp.saturating_add(skew)
+        {
+            return Err(SdJwtError::Expired);
         }
-        if let Some(nbf) = numeric_date(&processed.claims, "nbf")? {
-            if nbf > now.saturating_add(skew) {
-                return Err(SdJwtError::NotYetValid);
-            }
+        if let Some(nbf) = numeric_date(&processed.claims, "nbf")?
+            && nbf > now.saturating_add(skew)
+        {
+            return Err(SdJwtError::NotYetValid);
         }
         numeric_date(&processed.claims, "iat")?;
         let holder_key = holder_key(&processed.claims);

@@ -1,0 +1,1 @@
+//! SD-JWT VC tests.

@@ -28,7 +28,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod vectors;
+pub(crate) mod vectors;
 
 use crate::jose::JoseError;
 use crate::json::JsonError;

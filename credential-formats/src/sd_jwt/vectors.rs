@@ -33,7 +33,7 @@ fn keys() -> Value {
     serde_json::from_str(KEYS).unwrap()
 }
 
-pub(super) fn issuer_key() -> PublicKey {
+pub(crate) fn issuer_key() -> PublicKey {
     let mut jwk = keys()["issuer_key"].clone();
     jwk.as_object_mut().unwrap().remove("d");
     Jwk::from_value(&jwk).unwrap().key().clone()

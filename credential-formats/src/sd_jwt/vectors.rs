@@ -1,0 +1,264 @@
+//! RFC 9901's own examples, from `spec/vectors/rfc9901-*`, checked byte for byte where the
+//! RFC prints bytes.
+
+use super::*;
+use crate::claims_path::ClaimsPath;
+use crate::crypto::{CryptoProvider, PublicKey, RustCrypto, SecretKey};
+use crate::jose::Jwk;
+use crate::time::FixedClock;
+use serde_json::{Value, json};
+
+const KEYS: &str = include_str!("../../../spec/vectors/rfc9901-a5-keys.json");
+const S51_ISSUANCE: &str = include_str!("../../../spec/vectors/rfc9901-5.1-issuance.txt");
+const S52_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-5.2-presentation.txt");
+const S52_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-5.2-processed.json");
+const A1_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-a1-presentation.txt");
+const A1_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-a1-processed.json");
+const A3_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-a3-presentation.txt");
+const A3_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-a3-processed.json");
+const DIGESTS: &str = include_str!("../../../spec/vectors/rfc9901-6-disclosure-digests.json");
+
+/// The KB-JWT `iat` of the RFC's examples.
+const KB_IAT: i64 = 1_748_537_244;
+
+pub(super) fn providers() -> Vec<&'static dyn CryptoProvider> {
+    #[allow(unused_mut)]
+    let mut providers: Vec<&'static dyn CryptoProvider> = vec![&RustCrypto];
+    #[cfg(feature = "aws-lc")]
+    providers.push(&crate::crypto::AwsLc);
+    providers
+}
+
+fn keys() -> Value {
+    serde_json::from_str(KEYS).unwrap()
+}
+
+pub(crate) fn issuer_key() -> PublicKey {
+    let mut jwk = keys()["issuer_key"].clone();
+    jwk.as_object_mut().unwrap().remove("d");
+    Jwk::from_value(&jwk).unwrap().key().clone()
+}
+
+pub(super) fn holder_secret() -> SecretKey {
+    let d = crate::b64::decode(keys()["holder_key"]["d"].as_str().unwrap()).unwrap();
+    SecretKey::p256(&d.try_into().unwrap()).unwrap()
+}
+
+fn issuer_secret() -> SecretKey {
+    let d = crate::b64::decode(keys()["issuer_key"]["d"].as_str().unwrap()).unwrap();
+    SecretKey::p256(&d.try_into().unwrap()).unwrap()
+}
+
+fn rfc_kb() -> KeyBindingPolicy {
+    KeyBindingPolicy::Required(KeyBindingRequirements::new(
+        "https://verifier.example.org",
+        "1234567890",
+    ))
+}
+
+#[test]
+fn rfc9901_a5_example_keys_are_a_pair() {
+    assert_eq!(issuer_secret().public_key(), issuer_key());
+    let holder = Jwk::from_value(&{
+        let mut jwk = keys()["holder_key"].clone();
+        jwk.as_object_mut().unwrap().remove("d");
+        jwk
+    })
+    .unwrap();
+    assert_eq!(&holder_secret().public_key(), holder.key());
+}
+
+#[test]
+fn rfc9901_4_2_3_printed_digests_of_printed_disclosures() {
+    let vectors: Value = serde_json::from_str(DIGESTS).unwrap();
+    for pair in vectors["pairs"].as_array().unwrap() {
+        let digest = pair[0].as_str().unwrap();
+        let disclosure = Disclosure::parse(pair[1].as_str().unwrap()).unwrap();
+        assert_eq!(disclosure.digest(HashAlgorithm::Sha256), digest);
+        assert_eq!(disclosure.as_str(), pair[1].as_str().unwrap());
+    }
+}
+
+#[test]
+fn rfc9901_5_1_disclosures_are_reproduced_byte_for_byte_from_their_salts() {
+    let sd_jwt = SdJwt::parse(S51_ISSUANCE.trim()).unwrap();
+    assert_eq!(sd_jwt.serialize(), S51_ISSUANCE.trim());
+    assert_eq!(sd_jwt.disclosures().len(), 10);
+    for disclosure in sd_jwt.disclosures() {
+        let again = match disclosure.claim_name() {
+            Some(name) => Disclosure::object_property(
+                disclosure.salt(),
+                name,
+                disclosure.claim_value().clone(),
+            )
+            .unwrap(),
+            None => Disclosure::array_element(disclosure.salt(), disclosure.claim_value().clone()),
+        };
+        assert_eq!(again.as_str(), disclosure.as_str());
+    }
+}
+
+#[test]
+fn rfc9901_5_1_issuance_verifies_with_the_printed_issuer_key() {
+    let sd_jwt = SdJwt::parse(S51_ISSUANCE.trim()).unwrap();
+    assert_eq!(
+        sd_jwt.unverified_issuer(),
+        Some("https://issuer.example.com")
+    );
+    let clock = FixedClock(KB_IAT);
+    for provider in providers() {
+        let verified = sd_jwt
+            .verify(
+                &issuer_key(),
+                provider,
+                &Verification::new("example+sd-jwt", KeyBindingPolicy::NotRequired, &clock),
+            )
+            .unwrap();
+        let claims = verified.claims();
+        assert_eq!(claims["given_name"], "John");
+        assert_eq!(claims["nationalities"], json!(["US", "DE"]));
+        assert_eq!(claims["address"]["locality"], "Anytown");
+        assert!(!claims.contains_key("_sd") && !claims.contains_key("_sd_alg"));
+        assert_eq!(verified.disclosed_paths().len(), 10);
+        assert!(verified.key_binding().is_none());
+    }
+}
+
+#[test]
+fn rfc9901_5_2_presentation_with_key_binding_verifies_and_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(S52_PRESENTATION.trim()).unwrap();
+    assert_eq!(sd_jwt.serialize(), S52_PRESENTATION.trim());
+    let expected: Value = serde_json::from_str(S52_PROCESSED).unwrap();
+    let clock = FixedClock(KB_IAT + 5);
+    for provider in providers() {
+        let verification = Verification::new("example+sd-jwt", rfc_kb(), &clock);
+        let verified = sd_jwt
+            .verify(&issuer_key(), provider, &verification)
+            .unwrap();
+        assert_eq!(Value::Object(verified.claims().clone()), expected);
+        let kb = verified.key_binding().unwrap();
+        assert_eq!(kb["nonce"], "1234567890");
+        assert_eq!(kb["aud"], "https://verifier.example.org");
+        // Verifying twice gives the same result.
+        assert_eq!(
+            sd_jwt
+                .verify(&issuer_key(), provider, &verification)
+                .unwrap(),
+            verified
+        );
+    }
+}
+
+#[test]
+fn rfc9901_4_3_1_sd_hash_of_the_5_2_presentation() {
+    let sd_jwt = SdJwt::parse(S52_PRESENTATION.trim()).unwrap();
+    let without_kb = sd_jwt.presentation_without_key_binding();
+    assert!(S52_PRESENTATION.trim().starts_with(&without_kb) && without_kb.ends_with('~'));
+    // The sd_hash the RFC prints in the KB-JWT payload of §5.2.
+    assert_eq!(
+        HashAlgorithm::Sha256.digest(&without_kb),
+        "0_Af-2B-EhLWX5ydh_w2xzwmO6iM66B_2QCEanI4fUY"
+    );
+}
+
+#[test]
+fn rfc9901_5_2_holder_selects_the_same_disclosures_from_the_5_1_issuance() {
+    let issued = SdJwt::parse(S51_ISSUANCE.trim()).unwrap();
+    let paths: Vec<ClaimsPath> = [
+        json!(["family_name"]),
+        json!(["address"]),
+        json!(["given_name"]),
+        json!(["nationalities", 0]),
+    ]
+    .into_iter()
+    .map(|p| serde_json::from_value(p).unwrap())
+    .collect();
+    let presented = issued.present(&paths).unwrap();
+    let rfc = SdJwt::parse(S52_PRESENTATION.trim()).unwrap();
+    let mut ours: Vec<&str> = presented
+        .disclosures()
+        .iter()
+        .map(Disclosure::as_str)
+        .collect();
+    let mut theirs: Vec<&str> = rfc.disclosures().iter().map(Disclosure::as_str).collect();
+    ours.sort_unstable();
+    theirs.sort_unstable();
+    assert_eq!(ours, theirs);
+    // Bound with the example holder key, it verifies as the RFC's does.
+    let signer = RustCrypto.signer(&holder_secret()).unwrap();
+    let bound = presented
+        .bind(
+            &KeyBinding::new("https://verifier.example.org", "1234567890", KB_IAT),
+            &*signer,
+        )
+        .unwrap();
+    let clock = FixedClock(KB_IAT);
+    let verified = bound
+        .verify(
+            &issuer_key(),
+            &RustCrypto,
+            &Verification::new("example+sd-jwt", rfc_kb(), &clock),
+        )
+        .unwrap();
+    let expected: Value = serde_json::from_str(S52_PROCESSED).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), expected);
+}
+
+#[test]
+fn rfc9901_a1_structured_presentation_with_decoys_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(A1_PRESENTATION.trim()).unwrap();
+    let expected: Value = serde_json::from_str(A1_PROCESSED).unwrap();
+    let clock = FixedClock(KB_IAT);
+    for provider in providers() {
+        let verified = sd_jwt
+            .verify(
+                &issuer_key(),
+                provider,
+                &Verification::new("example+sd-jwt", KeyBindingPolicy::NotRequired, &clock),
+            )
+            .unwrap();
+        assert_eq!(Value::Object(verified.claims().clone()), expected);
+    }
+    // Key binding required: the A.1 presentation has none, so it is refused.
+    assert_eq!(
+        sd_jwt
+            .verify(
+                &issuer_key(),
+                &RustCrypto,
+                &Verification::new("example+sd-jwt", rfc_kb(), &clock),
+            )
+            .unwrap_err(),
+        SdJwtError::MissingKeyBinding
+    );
+}
+
+#[test]
+fn rfc9901_a3_recursive_disclosure_presentation_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(A3_PRESENTATION.trim()).unwrap();
+    let expected: Value = serde_json::from_str(A3_PROCESSED).unwrap();
+    let clock = FixedClock(KB_IAT);
+    for provider in providers() {
+        let verified = sd_jwt
+            .verify(
+                &issuer_key(),
+                provider,
+                &Verification::new("dc+sd-jwt", rfc_kb(), &clock),
+            )
+            .unwrap();
+        assert_eq!(Value::Object(verified.claims().clone()), expected);
+        let mut paths: Vec<String> = verified
+            .disclosed_paths()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                r#"["age_equal_or_over","18"]"#,
+                r#"["age_equal_or_over"]"#,
+                r#"["nationalities"]"#
+            ]
+        );
+    }
+}

@@ -1,10 +1,11 @@
 //! Issuing an SD-JWT VC on top of [`SdJwtBuilder`].
 
-use super::{NON_DISCLOSABLE_CLAIMS, SdJwtVcError, TYP, verify::StatusReference};
+use super::{NON_DISCLOSABLE_CLAIMS, SdJwtVcError, TYP};
 use crate::claims_path::{ClaimsPath, PathElement};
 use crate::crypto::Signer;
 use crate::jose::{Jwk, JwsHeader};
 use crate::sd_jwt::{SdJwt, SdJwtBuilder};
+use crate::status_list::StatusReference;
 use crate::time::UnixTime;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -182,7 +183,7 @@ impl SdJwtVcBuilder {
             claims.insert("sub".into(), Value::from(sub.clone()));
         }
         if let Some(status) = &self.status {
-            claims.insert("status".into(), status.to_value());
+            claims.insert("status".into(), status.to_status_claim());
         }
         for (name, value) in &self.claims {
             claims.insert(name.clone(), value.clone());

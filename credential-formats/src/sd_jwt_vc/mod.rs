@@ -25,7 +25,7 @@ use thiserror::Error;
 // The public interface is:
 pub use issue::SdJwtVcBuilder;
 pub use metadata::{IssuerKeys, JwtVcIssuerMetadata};
-pub use verify::{StatusReference, VcVerification, VerifiedSdJwtVc, verify};
+pub use verify::{VcVerification, VerifiedSdJwtVc, verify};
 
 /// The `typ` of an SD-JWT VC (draft-13 §3.2.1).
 pub const TYP: &str = "dc+sd-jwt";

@@ -8,6 +8,7 @@ use crate::jose::{Jwk, JwsHeader};
 use crate::sd_jwt::{
     KeyBinding, KeyBindingPolicy, KeyBindingRequirements, SdJwt, SdJwtBuilder, SdJwtError,
 };
+use crate::status_list::StatusReference;
 use crate::time::FixedClock;
 use serde_json::{Value, json};
 
@@ -30,10 +31,7 @@ fn builder(holder: &SecretKey) -> SdJwtVcBuilder {
         .issued_at(NOW - 60)
         .expires_at(NOW + 3600)
         .holder_key(Jwk::new(holder.public_key()))
-        .status(StatusReference::new(
-            42,
-            "https://issuer.example.gov/status/1",
-        ))
+        .status(StatusReference::new(42, "https://issuer.example.gov/status/1").unwrap())
         .kid("key-1")
         .claim("age_over_18", json!(true))
         .unwrap()
@@ -205,7 +203,7 @@ fn draft13_3_2_profile_claims_and_typ() {
     );
     assert_eq!(
         check(&raw(json!({"iss": ISS, "vct": VCT, "status": {"status_list": {"idx": "1", "uri": "x"}}}), TYP), &v).unwrap_err(),
-        SdJwtVcError::InvalidClaim("status").into()
+        crate::StatusListError::Invalid("idx").into()
     );
     assert_eq!(
         check(&raw(json!({"iss": ISS, "vct": VCT, "sub": 7}), TYP), &v).unwrap_err(),

@@ -5,66 +5,10 @@ use crate::claims_path::ClaimsPath;
 use crate::crypto::{CryptoProvider, PublicKey};
 use crate::jose::{Jwk, JwsHeader};
 use crate::sd_jwt::{KeyBindingPolicy, SdJwt, Verification, VerifiedSdJwt};
+use crate::status_list::{StatusReference, UriPolicy};
 use crate::time::{Clock, UnixTime};
 use serde_json::{Map, Value};
 use std::fmt;
-
-/// A reference into a Token Status List: `status.status_list` (draft-ietf-oauth-status-list
-/// §6.1): the index `idx` in the list at `uri`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct StatusReference {
-    idx: u64,
-    uri: String,
-}
-
-impl StatusReference {
-    /// Index `idx` in the status list at `uri`.
-    pub fn new(idx: u64, uri: impl Into<String>) -> StatusReference {
-        StatusReference {
-            idx,
-            uri: uri.into(),
-        }
-    }
-
-    /// `idx`.
-    pub fn idx(&self) -> u64 {
-        self.idx
-    }
-
-    /// `uri`.
-    pub fn uri(&self) -> &str {
-        &self.uri
-    }
-
-    /// The `status` claim: `{"status_list": {"idx": …, "uri": …}}`.
-    pub fn to_value(&self) -> Value {
-        let mut list = Map::new();
-        list.insert("idx".into(), Value::from(self.idx));
-        list.insert("uri".into(), Value::from(self.uri.clone()));
-        let mut status = Map::new();
-        status.insert("status_list".into(), Value::Object(list));
-        Value::Object(status)
-    }
-
-    /// Reads a `status` claim; `None` when it has no `status_list` (another status mechanism).
-    pub fn from_status_claim(status: &Value) -> Result<Option<StatusReference>, SdJwtVcError> {
-        let Value::Object(status) = status else {
-            return Err(SdJwtVcError::InvalidClaim("status"));
-        };
-        let Some(list) = status.get("status_list") else {
-            return Ok(None);
-        };
-        let idx = list
-            .get("idx")
-            .and_then(Value::as_u64)
-            .ok_or(SdJwtVcError::InvalidClaim("status"))?;
-        let uri = list
-            .get("uri")
-            .and_then(Value::as_str)
-            .ok_or(SdJwtVcError::InvalidClaim("status"))?;
-        Ok(Some(StatusReference::new(idx, uri)))
-    }
-}
 
 /// The verifier's settings for an SD-JWT VC.
 #[derive(Debug, Clone)]
@@ -73,6 +17,7 @@ pub struct VcVerification<'a> {
     expected_vct: Option<String>,
     require_exp: bool,
     accept_legacy_typ: bool,
+    status_uri_policy: UriPolicy,
 }
 
 impl<'a> VcVerification<'a> {
@@ -84,6 +29,7 @@ impl<'a> VcVerification<'a> {
             expected_vct: None,
             require_exp: true,
             accept_legacy_typ: true,
+            status_uri_policy: UriPolicy::HttpsOnly,
         }
     }
 
@@ -98,6 +44,14 @@ impl<'a> VcVerification<'a> {
     #[must_use]
     pub fn exp_optional(mut self) -> VcVerification<'a> {
         self.require_exp = false;
+        self
+    }
+
+    /// Accepts a `status.status_list.uri` over plain `http` to a loopback host (tests and the
+    /// local stack only; production status lists are `https`).
+    #[must_use]
+    pub fn allow_loopback_status_uri(mut self) -> VcVerification<'a> {
+        self.status_uri_policy = UriPolicy::AllowLoopbackHttp;
         self
     }
 
@@ -248,7 +202,18 @@ pub fn verify(
     }
     let status = match claims.get("status") {
         None => None,
-        Some(status) => StatusReference::from_status_claim(status)?,
+        // A `status` with another mechanism than `status_list` is allowed (§6.1 of the status
+        // list draft); ours always carry `status_list`, and then it must be well formed.
+        Some(status) if status.get("status_list").is_none() => {
+            if !status.is_object() {
+                return Err(SdJwtVcError::InvalidClaim("status").into());
+            }
+            None
+        }
+        Some(status) => Some(StatusReference::from_status_claim_with(
+            status,
+            verification.status_uri_policy,
+        )?),
     };
     Ok(VerifiedSdJwtVc {
         inner,

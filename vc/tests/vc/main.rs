@@ -348,7 +348,7 @@ fn verifies_the_rfc9901_5_2_example() {
         "--nonce",
         "1234567890",
         "--at",
-        "1683000000",
+        "1748537244",
     ]);
     let report = stdout_json(&out);
     let expected: Value = serde_json::from_str(include_str!(

@@ -788,7 +788,7 @@ fn openid4vci_f_4_proof_failures_each_have_their_variant() {
         (
             good_header.clone(),
             json!({"iat": 1000, "nonce": "n"}),
-            MessageError::MissingParameter("aud"),
+            MessageError::InvalidProofClaim("aud"),
         ),
         (
             good_header.clone(),
@@ -803,17 +803,17 @@ fn openid4vci_f_4_proof_failures_each_have_their_variant() {
         (
             good_header.clone(),
             json!({"aud": AUD, "iat": "1000", "nonce": "n"}),
-            MessageError::InvalidParameter("iat"),
+            MessageError::InvalidProofClaim("iat"),
         ),
         (
             good_header.clone(),
             json!({"aud": AUD, "iat": 1000.5, "nonce": "n"}),
-            MessageError::InvalidParameter("iat"),
+            MessageError::InvalidProofClaim("iat"),
         ),
         (
             good_header.clone(),
             json!({"aud": AUD, "nonce": "n"}),
-            MessageError::MissingParameter("iat"),
+            MessageError::InvalidProofClaim("iat"),
         ),
     ];
     for (header, claims, expected) in cases {

@@ -666,6 +666,55 @@ fn openid4vp_8_3_1_direct_post_jwt_body() {
 }
 
 #[test]
+fn openid4vp_8_3_direct_post_jwt_payload_round_trip_and_rules() {
+    let vp_token = VpToken::parse(VP_TOKEN.as_bytes()).unwrap();
+    let payload = DirectPostBody::encrypted_response_payload(&vp_token, Some("xyz-1"));
+    let parsed: Value = serde_json::from_str(&payload).unwrap();
+    // In the JWE payload vp_token is a JSON object, not a JSON string as in a form body.
+    assert!(parsed["vp_token"].is_object());
+    assert_eq!(
+        DirectPostBody::parse_decrypted_response(payload.as_bytes()).unwrap(),
+        DirectPostBody::VpToken {
+            vp_token: vp_token.clone(),
+            state: Some("xyz-1".into()),
+        }
+    );
+    let without_state = DirectPostBody::encrypted_response_payload(&vp_token, None);
+    assert!(matches!(
+        DirectPostBody::parse_decrypted_response(without_state.as_bytes()).unwrap(),
+        DirectPostBody::VpToken { state: None, .. }
+    ));
+    let err = |json: &str| {
+        message_error(DirectPostBody::parse_decrypted_response(json.as_bytes()).unwrap_err())
+    };
+    assert_eq!(
+        err(r#"{"state": "abc"}"#),
+        MessageError::MissingParameter("vp_token")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": "{}"}"#),
+        MessageError::InvalidParameter("vp_token")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": {"q": ["x"]}, "state": 7}"#),
+        MessageError::InvalidParameter("state")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": {"q": ["x"]}, "state": "a b"}"#),
+        MessageError::InvalidCharacters("state")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": {"q": [{"x": 1}]}}"#),
+        MessageError::UnsupportedPresentation
+    );
+    assert!(matches!(
+        DirectPostBody::parse_decrypted_response(br#"{"vp_token": {}, "vp_token": {}}"#)
+            .unwrap_err(),
+        Error::Json(_)
+    ));
+}
+
+#[test]
 fn openid4vp_8_2_response_uri_response_example() {
     let response = ResponseUriResponse::parse(RESPONSE_URI_RESPONSE.as_bytes()).unwrap();
     assert_eq!(

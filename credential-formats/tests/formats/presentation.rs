@@ -12,9 +12,9 @@ use credential_formats::jose::{
     ContentEncryption, JweHeader, Jwk, X509Chain, decrypt_compact, encrypt_compact,
 };
 use credential_formats::oid4vp::{
-    ClientId, ClientMetadata, DirectPostBody, Endpoint, RequestObject, ResponseMode,
-    SELF_ISSUED_AUDIENCE, SHA_256, TransactionData, VpToken, check_transaction_data_hashes,
-    sign_request_object, verify_request_object,
+    AuthorizationRequestUri, ClientId, ClientMetadata, DirectPostBody, Endpoint, OPENID4VP_SCHEME,
+    RequestObject, RequestUriMethod, ResponseMode, SELF_ISSUED_AUDIENCE, SHA_256, TransactionData,
+    VpToken, check_transaction_data_hashes, sign_request_object, verify_request_object,
 };
 use credential_formats::sd_jwt::{KeyBinding, KeyBindingPolicy, KeyBindingRequirements, SdJwt};
 use credential_formats::sd_jwt_vc::{self, VcVerification};
@@ -34,6 +34,8 @@ const RESPONSE_URI: &str = "https://shop.example.be/openid4vp/response";
 struct Session {
     request: RequestObject,
     signed: String,
+    /// The QR code or link: `openid4vp://?client_id=…&request_uri=…`.
+    uri: String,
     decryption_key: SecretKey,
 }
 
@@ -128,9 +130,19 @@ fn verifier_request(
         .unwrap()
         .to_x5c();
     let signed = sign_request_object(&request, &*verifier.signer(), x5c).unwrap();
+    let uri = AuthorizationRequestUri {
+        client_id: request.client_id.clone(),
+        request_uri: format!(
+            "https://shop.example.be/openid4vp/request/{}",
+            random_token(8).unwrap()
+        ),
+        request_uri_method: Some(RequestUriMethod::Get),
+    }
+    .to_uri(&format!("{OPENID4VP_SCHEME}://"));
     Session {
         request,
         signed,
+        uri,
         decryption_key,
     }
 }
@@ -175,10 +187,19 @@ fn wallet_present(
     VpToken::new(entries).unwrap()
 }
 
-/// The whole wallet side: verify the Request Object from its `x5c`, find the verifier in the
-/// trust list, present, encrypt to the verifier's key, and build the `direct_post.jwt` body.
-fn wallet_respond(world: &World, held: &[Held], signed_request: &str) -> Result<String, Error> {
+/// The whole wallet side: read the invocation URI, verify the Request Object fetched from its
+/// `request_uri` from its `x5c`, check both name the same `client_id`, find the verifier in
+/// the trust list, present, encrypt to the verifier's key, and build the `direct_post.jwt`
+/// body.
+fn wallet_respond(
+    world: &World,
+    held: &[Held],
+    uri: &str,
+    signed_request: &str,
+) -> Result<String, Error> {
+    let invocation = AuthorizationRequestUri::parse(uri)?;
     let request = verify_request_object(provider(), signed_request, None, NOW)?;
+    request.check_client_id(&invocation)?;
     let x509_hash = request
         .x509_hash()
         .ok_or(MessageError::WrongClientIdPrefix)?;
@@ -308,7 +329,7 @@ fn openid4vp_direct_post_jwt_discloses_only_what_dcql_asked() {
     let mut world = World::new();
     let held = issue_batch(&mut world);
     let session = verifier_request(&world.verifier, age_query(), None);
-    let body = wallet_respond(&world, &held, &session.signed).unwrap();
+    let body = wallet_respond(&world, &held, &session.uri, &session.signed).unwrap();
     let status = world.issuer.status_list_token();
     let presented = verifier_receive(&world, &session, &body, &status).unwrap();
     assert_eq!(presented.len(), 1);
@@ -338,7 +359,7 @@ fn openid4vp_accountable_presentation_with_transaction_data() {
         accountable_query(),
         Some(vec![training_spend()]),
     );
-    let body = wallet_respond(&world, &held, &session.signed).unwrap();
+    let body = wallet_respond(&world, &held, &session.uri, &session.signed).unwrap();
     let status = world.issuer.status_list_token();
     let presented = verifier_receive(&world, &session, &body, &status).unwrap();
     let (_, person) = &presented[0];
@@ -451,7 +472,7 @@ fn token_status_list_revoked_credential_is_refused() {
     let mut world = World::new();
     let held = issue_batch(&mut world);
     let session = verifier_request(&world.verifier, age_query(), None);
-    let body = wallet_respond(&world, &held, &session.signed).unwrap();
+    let body = wallet_respond(&world, &held, &session.uri, &session.signed).unwrap();
     // DCQL preselects the first credential; the issuer revokes it.
     let revoked = held[0].status.clone();
     world.issuer.revoke(&revoked);
@@ -474,7 +495,7 @@ fn openid4vp_request_signed_with_another_certificate_is_refused() {
         .to_x5c();
     let forged =
         sign_request_object(&session.request, &*world.stranger.signer(), impostor_x5c).unwrap();
-    let err = wallet_respond(&world, &held, &forged).unwrap_err();
+    let err = wallet_respond(&world, &held, &session.uri, &forged).unwrap_err();
     assert_eq!(err, Error::Message(MessageError::X509HashMismatch));
     assert_eq!(err.error_code(Endpoint::Authorization), "invalid_request");
     // With the listed verifier's certificate but the stranger's key, the signature fails.
@@ -484,12 +505,17 @@ fn openid4vp_request_signed_with_another_certificate_is_refused() {
     let forged =
         sign_request_object(&session.request, &*world.stranger.signer(), listed_x5c).unwrap();
     assert_eq!(
-        wallet_respond(&world, &held, &forged).unwrap_err(),
+        wallet_respond(&world, &held, &session.uri, &forged).unwrap_err(),
         Error::Jose(JoseError::InvalidSignature)
     );
-    // A correctly signed request from a verifier the trust list does not know.
+    // A genuine Request Object behind an invocation URI naming another client (§5.10.1).
     let unknown = verifier_request(&world.stranger, age_query(), None);
-    let err = wallet_respond(&world, &held, &unknown.signed).unwrap_err();
+    assert_eq!(
+        wallet_respond(&world, &held, &unknown.uri, &session.signed).unwrap_err(),
+        Error::Message(MessageError::ClientIdMismatch)
+    );
+    // A correctly signed request from a verifier the trust list does not know.
+    let err = wallet_respond(&world, &held, &unknown.uri, &unknown.signed).unwrap_err();
     assert_eq!(err, Error::TrustList(TrustListError::UnknownVerifier));
     assert_eq!(err.error_code(Endpoint::Authorization), "access_denied");
     // The listed verifier's certificate outside its validity period.

@@ -1006,6 +1006,53 @@ fn haip_5_9_3_x509_hash_request_object_from_x5c_header() {
 }
 
 #[test]
+fn haip_5_9_3_x509_hash_request_object_with_ca_issued_leaf() {
+    // A leaf issued by a CA, sent as x5c [leaf, CA]: client_id pins the leaf; the chain is
+    // checked against the CA when the caller gives it as anchor.
+    let ca_secret = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+    let ca = crate::jose::X509Certificate::self_signed(&ca_secret, "Verifier CA", &[], 0, 20_000)
+        .unwrap();
+    let leaf_secret = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+    let leaf = crate::jose::X509Certificate::issue_leaf(
+        &ca_secret,
+        &ca,
+        &leaf_secret.public_key(),
+        "verifier.example.org",
+        &["verifier.example.org"],
+        0,
+        10_000,
+    )
+    .unwrap();
+    let mut request = Verifier::new().request();
+    request.client_id = ClientId::x509_hash(&leaf.x509_hash()).unwrap();
+    let x5c = crate::jose::X509Chain::new(vec![leaf.clone(), ca.clone()])
+        .unwrap()
+        .to_x5c();
+    let signer = default_provider().signer(&leaf_secret).unwrap();
+    let jwt = sign_request_object(&request, &*signer, x5c).unwrap();
+    let anchors = [ca];
+    assert_eq!(
+        verify_request_object(default_provider(), &jwt, Some(&anchors[..]), 1100).unwrap(),
+        request
+    );
+    assert_eq!(
+        verify_request_object(default_provider(), &jwt, None, 1100).unwrap(),
+        request
+    );
+    // The CA's hash is not the client identifier: only the leaf is pinned.
+    let mut by_ca = request.clone();
+    by_ca.client_id = ClientId::x509_hash(&anchors[0].x509_hash()).unwrap();
+    let x5c = crate::jose::X509Chain::new(vec![leaf, anchors[0].clone()])
+        .unwrap()
+        .to_x5c();
+    let jwt = sign_request_object(&by_ca, &*signer, x5c).unwrap();
+    assert_eq!(
+        message_error(verify_request_object(default_provider(), &jwt, None, 1100).unwrap_err()),
+        MessageError::X509HashMismatch
+    );
+}
+
+#[test]
 fn haip_5_9_3_x509_hash_request_object_failures() {
     let verifier = CertifiedVerifier::new();
     let verify = |jwt: &str, now: i64| {

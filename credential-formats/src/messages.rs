@@ -107,6 +107,17 @@ pub enum MessageError {
     /// `iat` is older than the allowed proof age.
     #[error("key proof too old")]
     ProofTooOld,
+    /// A key proof claim (`aud`, `iat`, `nonce`, `iss`) is missing or has the wrong type.
+    #[error("key proof claim {0} is missing or invalid")]
+    InvalidProofClaim(&'static str),
+    /// The key proof's `nonce` is not a `c_nonce` the Credential Issuer handed out, or it has
+    /// expired or been used (OpenID4VCI §7.2, §8.3.1.2 `invalid_nonce`).
+    #[error("key proof nonce is not a valid c_nonce")]
+    InvalidNonce,
+    /// The Pre-Authorized Code is unknown, expired or used, or the Transaction Code is wrong
+    /// (OpenID4VCI §6.3 `invalid_grant`).
+    #[error("invalid grant")]
+    InvalidGrant,
 
     /// The `client_id` uses the reserved `origin:` prefix (OpenID4VP §5.9.3).
     #[error("the origin client identifier prefix is not accepted in requests")]
@@ -139,6 +150,16 @@ pub enum MessageError {
     /// The Request Object has no `x5c` header although its client identifier requires one.
     #[error("request object has no x5c header")]
     MissingCertificateChain,
+    /// The Request Object's `client_id` does not use the `x509_hash` prefix, the only one this
+    /// profile accepts for signed requests (HAIP 1.0).
+    #[error("client_id prefix is not x509_hash")]
+    WrongClientIdPrefix,
+    /// The `x509_hash` in `client_id` is not the hash of the leaf certificate in `x5c`.
+    #[error("client_id x509_hash does not match the leaf certificate")]
+    X509HashMismatch,
+    /// The certificate that signed the Request Object is expired or not yet valid.
+    #[error("request signing certificate outside its validity period")]
+    CertificateNotValid,
     /// `wallet_nonce` is missing from, or differs in, the Request Object (OpenID4VP §5.10).
     #[error("wallet_nonce does not match")]
     WalletNonceMismatch,
@@ -158,6 +179,109 @@ pub enum MessageError {
     /// A presentation in a `vp_token` is not a string (only SD-JWT VC presentations are used).
     #[error("presentation is not a string")]
     UnsupportedPresentation,
+}
+
+/// The endpoint that refuses a message. The same broken rule is reported with a different
+/// `error` code at each: RFC 6749 §5.2 and OpenID4VCI 1.0 §6.3 at the Token Endpoint,
+/// OpenID4VCI 1.0 §8.3.1.2 at the Credential Endpoint, OpenID4VP 1.0 §8.5 in the Wallet's
+/// Authorization Error Response, and RFC 6749 §5.2 style `invalid_request` at the Verifier's
+/// Response Endpoint (OpenID4VP 1.0 §8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// The OpenID4VCI Token Endpoint (Credential Issuer's Authorization Server).
+    Token,
+    /// The OpenID4VCI Credential Endpoint.
+    Credential,
+    /// The Wallet, refusing an OpenID4VP Authorization Request (Request Object, DCQL query,
+    /// `transaction_data`, Verifier trust).
+    Authorization,
+    /// The Verifier's Response Endpoint (`response_uri`), refusing an Authorization Response.
+    Response,
+}
+
+impl MessageError {
+    /// The `error` code `endpoint` returns for this refusal: one mapping, so that the
+    /// services do not each reinvent it.
+    ///
+    /// - Token Endpoint: `unsupported_grant_type`, `invalid_grant`, otherwise
+    ///   `invalid_request` (a missing or unexpected `tx_code` included, OpenID4VCI §6.3).
+    /// - Credential Endpoint: `invalid_proof` for every key proof rule (missing or malformed
+    ///   `proofs` included), `invalid_nonce` for a `c_nonce` that is not valid, otherwise
+    ///   `invalid_credential_request`.
+    /// - Authorization (Wallet): `invalid_request_uri_method`, `invalid_transaction_data` for
+    ///   every `transaction_data` rule, `invalid_scope`, `unsupported_response_type`,
+    ///   `vp_formats_not_supported`, otherwise `invalid_request` (client identifier prefix and
+    ///   mismatch included, as §8.5 says).
+    /// - Response Endpoint: `invalid_request`.
+    pub fn error_code(&self, endpoint: Endpoint) -> &'static str {
+        use MessageError as E;
+        match endpoint {
+            Endpoint::Token => match self {
+                E::UnsupportedGrantType => "unsupported_grant_type",
+                E::InvalidGrant => "invalid_grant",
+                _ => "invalid_request",
+            },
+            Endpoint::Credential => match self {
+                E::InvalidNonce => "invalid_nonce",
+                E::WrongProofType
+                | E::ProofAlgorithmNotAccepted
+                | E::ProofKeyConflict
+                | E::ProofKeyNotJwk
+                | E::MissingProofKey
+                | E::MissingNonce
+                | E::WrongAudience
+                | E::IssuedInFuture
+                | E::ProofTooOld
+                | E::InvalidProofClaim(_)
+                | E::ProofTypeCount
+                | E::UnsupportedProofType => "invalid_proof",
+                E::MissingParameter(name) | E::InvalidParameter(name)
+                    if name.starts_with("proof") =>
+                {
+                    "invalid_proof"
+                }
+                _ => "invalid_credential_request",
+            },
+            Endpoint::Authorization => match self {
+                E::InvalidRequestUriMethod => "invalid_request_uri_method",
+                E::UnknownCredentialQuery
+                | E::UnsupportedHashAlgorithm
+                | E::TransactionDataHashMismatch => "invalid_transaction_data",
+                E::MissingParameter(name)
+                | E::InvalidParameter(name)
+                | E::EmptyArray(name)
+                | E::DuplicateEntry(name)
+                    if name.starts_with("transaction_data") =>
+                {
+                    "invalid_transaction_data"
+                }
+                E::ScopeNotSupported => "invalid_scope",
+                E::UnsupportedResponseType => "unsupported_response_type",
+                E::UnsupportedFormat => "vp_formats_not_supported",
+                _ => "invalid_request",
+            },
+            Endpoint::Response => "invalid_request",
+        }
+    }
+}
+
+impl crate::Error {
+    /// The `error` code `endpoint` returns for this refusal (see
+    /// [`MessageError::error_code`] for the protocol messages themselves). JOSE failures at
+    /// the Credential Endpoint can only come from key proofs and are `invalid_proof`; an
+    /// untrusted Verifier is refused by the Wallet with `access_denied`; everything else that
+    /// is malformed is the endpoint's generic code (`invalid_request`, or
+    /// `invalid_credential_request` at the Credential Endpoint).
+    pub fn error_code(&self, endpoint: Endpoint) -> &'static str {
+        use crate::Error as E;
+        match (self, endpoint) {
+            (E::Message(e), _) => e.error_code(endpoint),
+            (E::Jose(_), Endpoint::Credential) => "invalid_proof",
+            (E::TrustList(_), Endpoint::Authorization) => "access_denied",
+            (_, Endpoint::Credential) => "invalid_credential_request",
+            _ => "invalid_request",
+        }
+    }
 }
 
 /// Size limit for one form body or query string (256 KiB: room for a `vp_token` with a few
@@ -487,6 +611,119 @@ mod tests {
             assert!(check_https_url(bad, id, "x").is_err(), "{bad}");
         }
         assert!(check_https_url("https://e.com/p?q=1", UrlKind::Endpoint, "x").is_ok());
+    }
+
+    #[test]
+    fn openid4vci_8_3_1_2_openid4vp_8_5_error_codes() {
+        use Endpoint::{Authorization, Credential, Response, Token};
+        let cases: &[(MessageError, Endpoint, &str)] = &[
+            (
+                MessageError::UnsupportedGrantType,
+                Token,
+                "unsupported_grant_type",
+            ),
+            (MessageError::InvalidGrant, Token, "invalid_grant"),
+            (
+                MessageError::MissingParameter("tx_code"),
+                Token,
+                "invalid_request",
+            ),
+            (MessageError::DuplicateParameter, Token, "invalid_request"),
+            (MessageError::InvalidNonce, Credential, "invalid_nonce"),
+            (MessageError::MissingNonce, Credential, "invalid_proof"),
+            (MessageError::WrongProofType, Credential, "invalid_proof"),
+            (MessageError::WrongAudience, Credential, "invalid_proof"),
+            (MessageError::ProofTooOld, Credential, "invalid_proof"),
+            (MessageError::IssuedInFuture, Credential, "invalid_proof"),
+            (
+                MessageError::InvalidProofClaim("iat"),
+                Credential,
+                "invalid_proof",
+            ),
+            (MessageError::ProofTypeCount, Credential, "invalid_proof"),
+            (
+                MessageError::InvalidParameter("proofs.jwt"),
+                Credential,
+                "invalid_proof",
+            ),
+            (
+                MessageError::OneOfRequired("credential_identifier", "credential_configuration_id"),
+                Credential,
+                "invalid_credential_request",
+            ),
+            (
+                MessageError::InvalidRequestUriMethod,
+                Authorization,
+                "invalid_request_uri_method",
+            ),
+            (
+                MessageError::UnknownCredentialQuery,
+                Authorization,
+                "invalid_transaction_data",
+            ),
+            (
+                MessageError::UnsupportedHashAlgorithm,
+                Authorization,
+                "invalid_transaction_data",
+            ),
+            (
+                MessageError::MissingParameter("transaction_data.type"),
+                Authorization,
+                "invalid_transaction_data",
+            ),
+            (
+                MessageError::ScopeNotSupported,
+                Authorization,
+                "invalid_scope",
+            ),
+            (
+                MessageError::UnsupportedClientIdPrefix,
+                Authorization,
+                "invalid_request",
+            ),
+            (
+                MessageError::X509HashMismatch,
+                Authorization,
+                "invalid_request",
+            ),
+            (
+                MessageError::WrongClientIdPrefix,
+                Authorization,
+                "invalid_request",
+            ),
+            (
+                MessageError::CertificateNotValid,
+                Authorization,
+                "invalid_request",
+            ),
+            (
+                MessageError::UnsupportedResponseType,
+                Authorization,
+                "unsupported_response_type",
+            ),
+            (
+                MessageError::TransactionDataHashMismatch,
+                Response,
+                "invalid_request",
+            ),
+        ];
+        for (error, endpoint, code) in cases {
+            assert_eq!(
+                error.error_code(*endpoint),
+                *code,
+                "{error:?} at {endpoint:?}"
+            );
+            let wrapped = crate::Error::from(error.clone());
+            assert_eq!(wrapped.error_code(*endpoint), *code);
+        }
+        let jose = crate::Error::from(crate::JoseError::InvalidSignature);
+        assert_eq!(jose.error_code(Credential), "invalid_proof");
+        assert_eq!(jose.error_code(Authorization), "invalid_request");
+        let json = crate::Error::from(crate::JsonError::DuplicateMember);
+        assert_eq!(json.error_code(Credential), "invalid_credential_request");
+        assert_eq!(json.error_code(Token), "invalid_request");
+        let untrusted = crate::Error::from(crate::TrustListError::UnknownEntity);
+        assert_eq!(untrusted.error_code(Authorization), "access_denied");
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod token;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use crate::messages::Endpoint;
 pub use metadata::{
     AuthorizationServerMetadata, BackgroundImage, BatchCredentialIssuance, ClaimDescription,
     ClaimDisplay, CredentialConfiguration, CredentialDisplay, CredentialIssuerMetadata,

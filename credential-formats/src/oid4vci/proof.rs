@@ -43,6 +43,23 @@ pub struct VerifiedProof {
     pub iss: Option<String>,
 }
 
+impl VerifiedProof {
+    /// Checks `nonce` with the Credential Issuer's store: `is_valid_c_nonce` answers whether it
+    /// is a `c_nonce` the issuer handed out, unexpired and unused (and should consume it). A
+    /// refusal is [`MessageError::InvalidNonce`], reported as `invalid_nonce` (§8.3.1.2) so the
+    /// Wallet fetches a fresh one.
+    pub fn check_nonce(
+        &self,
+        is_valid_c_nonce: impl FnOnce(&str) -> bool,
+    ) -> Result<(), MessageError> {
+        if is_valid_c_nonce(&self.nonce) {
+            Ok(())
+        } else {
+            Err(MessageError::InvalidNonce)
+        }
+    }
+}
+
 /// Creates a key proof JWT (Appendix F.1): header `typ: openid4vci-proof+jwt`, `alg` from the
 /// signer and `jwk` its public key; claims `aud`, `iat`, `nonce` and, unless the access was
 /// anonymous, `iss`.
@@ -105,15 +122,15 @@ pub fn verify_proof(
     let claims = verified.claims(MAX_PROOF_CLAIMS_LEN)?;
 
     match claims.get("aud") {
-        None => return Err(MessageError::MissingParameter("aud").into()),
+        None => return Err(MessageError::InvalidProofClaim("aud").into()),
         Some(Value::String(aud)) if aud == expected_aud => {}
         Some(Value::String(_)) => return Err(MessageError::WrongAudience.into()),
-        Some(_) => return Err(MessageError::InvalidParameter("aud").into()),
+        Some(_) => return Err(MessageError::InvalidProofClaim("aud").into()),
     }
     let iat = match claims.get("iat") {
-        None => return Err(MessageError::MissingParameter("iat").into()),
-        Some(Value::Number(n)) => n.as_i64().ok_or(MessageError::InvalidParameter("iat"))?,
-        Some(_) => return Err(MessageError::InvalidParameter("iat").into()),
+        None => return Err(MessageError::InvalidProofClaim("iat").into()),
+        Some(Value::Number(n)) => n.as_i64().ok_or(MessageError::InvalidProofClaim("iat"))?,
+        Some(_) => return Err(MessageError::InvalidProofClaim("iat").into()),
     };
     if iat > now.saturating_add(policy.max_skew) {
         return Err(MessageError::IssuedInFuture.into());
@@ -124,12 +141,12 @@ pub fn verify_proof(
     let nonce = match claims.get("nonce") {
         None => return Err(MessageError::MissingNonce.into()),
         Some(Value::String(nonce)) if !nonce.is_empty() => nonce.clone(),
-        Some(_) => return Err(MessageError::InvalidParameter("nonce").into()),
+        Some(_) => return Err(MessageError::InvalidProofClaim("nonce").into()),
     };
     let iss = match claims.get("iss") {
         None => None,
         Some(Value::String(iss)) if !iss.is_empty() => Some(iss.clone()),
-        Some(_) => return Err(MessageError::InvalidParameter("iss").into()),
+        Some(_) => return Err(MessageError::InvalidProofClaim("iss").into()),
     };
     Ok(VerifiedProof {
         jwk,

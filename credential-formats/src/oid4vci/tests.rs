@@ -701,6 +701,24 @@ fn openid4vci_f_1_proof_round_trip() {
     assert_eq!(verified.nonce, "c-nonce-1");
     assert_eq!(verified.iss.as_deref(), Some("client-1"));
     assert_eq!(verified.jwk.key(), &signer.public_key());
+    // §7.2, §8.3.1.2: the nonce must be one the issuer handed out (and is then used up).
+    let mut issued = vec!["c-nonce-1".to_owned()];
+    let mut consume = |nonce: &str| match issued.iter().position(|n| n == nonce) {
+        Some(at) => {
+            issued.remove(at);
+            true
+        }
+        None => false,
+    };
+    verified.check_nonce(&mut consume).unwrap();
+    assert_eq!(
+        verified.check_nonce(&mut consume).unwrap_err(),
+        MessageError::InvalidNonce
+    );
+    assert_eq!(
+        MessageError::InvalidNonce.error_code(crate::messages::Endpoint::Credential),
+        "invalid_nonce"
+    );
 }
 
 /// Signs a proof with hand-made header and claims.
@@ -788,7 +806,7 @@ fn openid4vci_f_4_proof_failures_each_have_their_variant() {
         (
             good_header.clone(),
             json!({"iat": 1000, "nonce": "n"}),
-            MessageError::MissingParameter("aud"),
+            MessageError::InvalidProofClaim("aud"),
         ),
         (
             good_header.clone(),
@@ -803,21 +821,43 @@ fn openid4vci_f_4_proof_failures_each_have_their_variant() {
         (
             good_header.clone(),
             json!({"aud": AUD, "iat": "1000", "nonce": "n"}),
-            MessageError::InvalidParameter("iat"),
+            MessageError::InvalidProofClaim("iat"),
         ),
         (
             good_header.clone(),
             json!({"aud": AUD, "iat": 1000.5, "nonce": "n"}),
-            MessageError::InvalidParameter("iat"),
+            MessageError::InvalidProofClaim("iat"),
         ),
         (
             good_header.clone(),
             json!({"aud": AUD, "nonce": "n"}),
-            MessageError::MissingParameter("iat"),
+            MessageError::InvalidProofClaim("iat"),
+        ),
+        (
+            good_header.clone(),
+            json!({"aud": AUD, "iat": 1000, "nonce": 7}),
+            MessageError::InvalidProofClaim("nonce"),
+        ),
+        (
+            good_header.clone(),
+            json!({"aud": AUD, "iat": 1000, "nonce": "n", "iss": ""}),
+            MessageError::InvalidProofClaim("iss"),
+        ),
+        (
+            good_header.clone(),
+            json!({"aud": ["x"], "iat": 1000, "nonce": "n"}),
+            MessageError::InvalidProofClaim("aud"),
         ),
     ];
     for (header, claims, expected) in cases {
-        assert_eq!(message_error(check(forged(header, claims))), expected);
+        let error = message_error(check(forged(header, claims)));
+        // Every key proof failure is reported as invalid_proof (§8.3.1.2).
+        assert_eq!(
+            error.error_code(crate::messages::Endpoint::Credential),
+            "invalid_proof",
+            "{error:?}"
+        );
+        assert_eq!(error, expected);
     }
     // alg none and HMAC cannot even be named; EdDSA is named but not accepted here.
     for alg in ["none", "HS256"] {

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`AuthorizationRequestUri`] | §5, §5.10 |
 //! | [`ClientId`] | §5.9 |
-//! | [`RequestObject`], [`sign_request_object`], [`verify_request_object`] | §5, §5.8, §8.2 |
+//! | [`RequestObject`], [`sign_request_object`], [`verify_request_object`] | §5, §5.8, §5.9.3, §8.2 |
 //! | [`TransactionData`] | §5.1, §8.4, Appendix B.3.3 |
 //! | [`VerifierInfo`] | §5.1, §5.11 |
 //! | [`VpToken`], [`DirectPostBody`], [`ResponseUriResponse`], [`AuthorizationErrorResponse`] | §8 |
@@ -19,10 +19,12 @@ mod transaction_data;
 #[cfg(test)]
 mod tests;
 
+pub use crate::messages::Endpoint;
 pub use client_id::{ClientId, ClientIdPrefix};
 pub use request::{
     AuthorizationRequestUri, ClientMetadata, RequestObject, RequestUriMethod, ResponseMode,
     SdJwtVcFormatParameters, VerifierInfo, sign_request_object, verify_request_object,
+    verify_request_object_with_leaf_key,
 };
 pub use response::{
     AuthorizationErrorCode, AuthorizationErrorResponse, DirectPostBody, ResponseUriResponse,

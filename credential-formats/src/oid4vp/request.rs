@@ -3,7 +3,8 @@
 
 use super::{ClientId, ClientIdPrefix, REQUEST_OBJECT_TYP, SELF_ISSUED_AUDIENCE, TransactionData};
 use crate::crypto::{CryptoProvider, PublicKey, Signer};
-use crate::jose::{DecodedJws, Jwk, JwsHeader, sign_compact};
+use crate::dcql::DcqlQuery;
+use crate::jose::{DecodedJws, Jwk, JwsHeader, X509Certificate, X509Chain, sign_compact};
 use crate::messages::{
     FormParams, MessageError, UrlKind, check_https_url, check_non_empty, check_unique_non_empty,
     check_url_safe, form_encode, split_uri,
@@ -260,8 +261,8 @@ pub struct RequestObject {
     pub nonce: String,
     /// `state`.
     pub state: Option<String>,
-    // DCQL: parsed by crate::dcql — held opaque until `crate::dcql::DcqlQuery` is merged.
-    dcql_query: Value,
+    /// `dcql_query`: validated on decode by [`DcqlQuery::from_json`].
+    pub dcql_query: DcqlQuery,
     /// `client_metadata`.
     pub client_metadata: Option<ClientMetadata>,
     /// `transaction_data`.
@@ -281,14 +282,13 @@ pub struct RequestObject {
 }
 
 impl RequestObject {
-    /// A request for the DCQL query `dcql_query` (a JSON object with a non-empty
-    /// `credentials` array), answered at `response_uri`.
+    /// A request for the DCQL query `dcql_query`, answered at `response_uri`.
     pub fn new(
         client_id: ClientId,
         response_mode: ResponseMode,
         response_uri: impl Into<String>,
         nonce: impl Into<String>,
-        dcql_query: Value,
+        dcql_query: DcqlQuery,
     ) -> crate::Result<RequestObject> {
         let mut claims = Map::new();
         claims.insert("client_id".into(), Value::from(client_id.as_str()));
@@ -296,18 +296,13 @@ impl RequestObject {
         claims.insert("response_mode".into(), Value::from(response_mode.as_str()));
         claims.insert("response_uri".into(), Value::from(response_uri.into()));
         claims.insert("nonce".into(), Value::from(nonce.into()));
-        claims.insert("dcql_query".into(), dcql_query);
+        claims.insert("dcql_query".into(), dcql_query_value(&dcql_query)?);
         if response_mode == ResponseMode::DirectPostJwt {
             // Keys are added by the caller before signing; validate what we can now.
             let request = RequestObject::from_claims_unchecked_keys(claims)?;
             return Ok(request);
         }
         RequestObject::from_claims(claims)
-    }
-
-    /// The DCQL query (DCQL: parsed by `crate::dcql`).
-    pub fn dcql_query(&self) -> &Value {
-        &self.dcql_query
     }
 
     /// Decodes a Request Object's claims from JSON.
@@ -360,10 +355,10 @@ impl RequestObject {
             (Some(_), true) => return Err(MessageError::Conflict("dcql_query", "scope").into()),
             (None, true) => return Err(MessageError::ScopeNotSupported.into()),
             (None, false) => return Err(MessageError::MissingParameter("dcql_query").into()),
-            (Some(query @ Value::Object(_)), false) => query,
+            (Some(query @ Value::Object(_)), false) => DcqlQuery::from_json(query)?,
             (Some(_), false) => return Err(MessageError::InvalidParameter("dcql_query").into()),
         };
-        let query_ids = credential_query_ids(&dcql_query)?;
+        let query_ids = credential_query_ids(&dcql_query);
         let client_metadata = claims
             .remove("client_metadata")
             .map(ClientMetadata::from_value)
@@ -452,7 +447,11 @@ impl RequestObject {
         if let Some(state) = &self.state {
             out.insert("state".into(), Value::from(state.clone()));
         }
-        out.insert("dcql_query".into(), self.dcql_query.clone());
+        // A DcqlQuery always serialises; Null would be refused by from_claims before signing.
+        out.insert(
+            "dcql_query".into(),
+            dcql_query_value(&self.dcql_query).unwrap_or(Value::Null),
+        );
         if let Some(metadata) = &self.client_metadata {
             out.insert("client_metadata".into(), metadata.to_value());
         }
@@ -487,6 +486,12 @@ impl RequestObject {
             out.insert("expected_origins".into(), Value::from(origins.clone()));
         }
         out
+    }
+
+    /// The base64url SHA-256 hash of the Verifier's leaf certificate, when `client_id` uses
+    /// the `x509_hash` prefix: the key under which the trust list lists the Verifier.
+    pub fn x509_hash(&self) -> Option<&str> {
+        (self.client_id.prefix() == ClientIdPrefix::X509Hash).then(|| self.client_id.value())
     }
 
     /// §5.10.1: the `client_id` of the invocation URI and of the Request Object must be
@@ -525,13 +530,59 @@ pub fn sign_request_object(
     Ok(sign_compact(&header, &payload, signer)?)
 }
 
-/// Verifies a Request Object signed under the `x509_hash` Client Identifier Prefix (HAIP):
-/// the caller has taken `x5c[0]` from the header, validated the chain, and passes the leaf's
-/// public key and its base64url SHA-256 hash. Checks, in order: an `x5c` header is present; the
-/// signature verifies with the leaf key and `typ` is `oauth-authz-req+jwt`; the claims are a
-/// valid Request Object; `client_id` is `x509_hash:<leaf_x509_hash>`; `aud`, if present, is
-/// `https://self-issued.me/v2`; `exp` has not passed and `iat` is not in the future.
+/// Verifies a Request Object signed under the `x509_hash` Client Identifier Prefix (HAIP 1.0,
+/// OpenID4VP 1.0 §5.9.3): what the Wallet calls on the Request Object it fetched. The
+/// certificate comes from the JWS header, never from the caller. Checks, in order:
+///
+/// 1. the header has `x5c` ([`MessageError::MissingCertificateChain`]), which decodes as a
+///    certificate chain, leaf first;
+/// 2. the signature verifies with the leaf certificate's public key
+///    ([`JoseError::InvalidSignature`](crate::JoseError::InvalidSignature)) and `typ` is
+///    `oauth-authz-req+jwt` ([`JoseError::UnexpectedType`](crate::JoseError::UnexpectedType));
+/// 3. the claims are a valid Request Object (its DCQL query included);
+/// 4. `client_id` has the `x509_hash` prefix ([`MessageError::WrongClientIdPrefix`]) and its
+///    value is the base64url SHA-256 hash of the DER leaf, `x5c[0]`
+///    ([`MessageError::X509HashMismatch`]);
+/// 5. the leaf is within its validity period at `now`
+///    ([`MessageError::CertificateNotValid`]) and has no unknown critical extension;
+/// 6. when `trust_anchors` is given, the whole chain validates to one of them at `now`;
+/// 7. `aud`, if present, is `https://self-issued.me/v2`; `exp` has not passed and `iat` is
+///    not in the future.
+///
+/// Whether the Verifier may ask at all is the Wallet's next step: look up
+/// [`RequestObject::x509_hash`] in the trust list
+/// ([`TrustList::verifier_by_x509_hash`](crate::trust_list::TrustList::verifier_by_x509_hash)).
 pub fn verify_request_object(
+    provider: &dyn CryptoProvider,
+    compact: &str,
+    trust_anchors: Option<&[X509Certificate]>,
+    now: UnixTime,
+) -> crate::Result<RequestObject> {
+    let decoded = DecodedJws::decode(compact)?;
+    let chain = match decoded.header().x5c() {
+        Some(x5c) if !x5c.is_empty() => X509Chain::from_x5c(x5c)?,
+        _ => return Err(MessageError::MissingCertificateChain.into()),
+    };
+    let leaf = chain.leaf();
+    let leaf_hash = leaf.x509_hash();
+    let verified = decoded.verify(provider, &leaf.public_key()?, REQUEST_OBJECT_TYP)?;
+    let request = RequestObject::from_claims(verified.claims(MAX_REQUEST_OBJECT_LEN)?)?;
+    check_x509_hash_client_id(&request, &leaf_hash)?;
+    if now < leaf.not_before() || now > leaf.not_after() {
+        return Err(MessageError::CertificateNotValid.into());
+    }
+    chain.verify_pinned_leaf(&leaf_hash, now)?;
+    if let Some(anchors) = trust_anchors {
+        chain.verify(provider, anchors, now)?;
+    }
+    check_request_times(request, now)
+}
+
+/// The lower-level check behind [`verify_request_object`], for a caller that has already
+/// taken the leaf certificate from the `x5c` header and validated it: verifies with
+/// `leaf_public_key` and requires `client_id` to be `x509_hash:<leaf_x509_hash>`. The header
+/// must still carry `x5c`; `aud`, `exp` and `iat` are checked as there.
+pub fn verify_request_object_with_leaf_key(
     provider: &dyn CryptoProvider,
     compact: &str,
     leaf_public_key: &PublicKey,
@@ -545,11 +596,22 @@ pub fn verify_request_object(
     let verified = decoded.verify(provider, leaf_public_key, REQUEST_OBJECT_TYP)?;
     let claims = verified.claims(MAX_REQUEST_OBJECT_LEN)?;
     let request = RequestObject::from_claims(claims)?;
-    if request.client_id.prefix() != ClientIdPrefix::X509Hash
-        || request.client_id.value() != leaf_x509_hash
-    {
-        return Err(MessageError::ClientIdMismatch.into());
+    check_x509_hash_client_id(&request, leaf_x509_hash)?;
+    check_request_times(request, now)
+}
+
+fn check_x509_hash_client_id(request: &RequestObject, leaf_hash: &str) -> Result<(), MessageError> {
+    if request.client_id.prefix() != ClientIdPrefix::X509Hash {
+        return Err(MessageError::WrongClientIdPrefix);
     }
+    // A public value: no need for a constant-time comparison.
+    if request.client_id.value() != leaf_hash {
+        return Err(MessageError::X509HashMismatch);
+    }
+    Ok(())
+}
+
+fn check_request_times(request: RequestObject, now: UnixTime) -> crate::Result<RequestObject> {
     if request
         .aud
         .as_deref()
@@ -569,17 +631,18 @@ pub fn verify_request_object(
     Ok(request)
 }
 
-fn credential_query_ids(dcql_query: &Value) -> Result<Vec<&str>, MessageError> {
-    let Some(Value::Array(credentials)) = dcql_query.get("credentials") else {
-        return Err(MessageError::InvalidParameter("dcql_query"));
-    };
-    let ids = credentials
+/// The Credential Query ids `transaction_data` and `verifier_info` may name; unique and
+/// non-empty because [`DcqlQuery`] is valid by construction (§6.1).
+fn credential_query_ids(dcql_query: &DcqlQuery) -> Vec<&str> {
+    dcql_query
+        .credentials()
         .iter()
-        .map(|c| c.get("id").and_then(Value::as_str))
-        .collect::<Option<Vec<_>>>()
-        .ok_or(MessageError::InvalidParameter("dcql_query"))?;
-    check_unique_non_empty(&ids, "dcql_query credential ids")?;
-    Ok(ids)
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+fn dcql_query_value(dcql_query: &DcqlQuery) -> Result<Value, MessageError> {
+    serde_json::to_value(dcql_query).map_err(|_| MessageError::InvalidParameter("dcql_query"))
 }
 
 fn check_known_ids(ids: &[String], known: &[&str]) -> Result<(), MessageError> {

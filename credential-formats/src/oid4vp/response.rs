@@ -146,6 +146,45 @@ impl DirectPostBody {
         }
     }
 
+    /// The JWE plaintext of a `direct_post.jwt` response (§8.3): the response parameters
+    /// `vp_token` and, if the request had one, `state`, as a JSON object. The Wallet encrypts
+    /// it to the Verifier's key from `client_metadata.jwks` and sends
+    /// [`DirectPostBody::Encrypted`].
+    pub fn encrypted_response_payload(vp_token: &VpToken, state: Option<&str>) -> String {
+        let mut object = Map::new();
+        let mut tokens = Map::new();
+        for (id, presentations) in &vp_token.0 {
+            tokens.insert(id.clone(), Value::from(presentations.clone()));
+        }
+        object.insert("vp_token".into(), Value::Object(tokens));
+        if let Some(state) = state {
+            object.insert("state".into(), Value::from(state));
+        }
+        to_json(&Value::Object(object))
+    }
+
+    /// Decodes the decrypted payload of a `direct_post.jwt` response (§8.3) into the
+    /// [`DirectPostBody::VpToken`] it carries: a JSON object with `vp_token` (an object, not
+    /// a string as in a form body) and optionally `state`.
+    pub fn parse_decrypted_response(plaintext: &[u8]) -> crate::Result<DirectPostBody> {
+        let mut object: Map<String, Value> = parse_json(plaintext)?;
+        let state = match object.remove("state") {
+            None => None,
+            Some(Value::String(state)) => {
+                check_url_safe(&state, "state")?;
+                Some(state)
+            }
+            Some(_) => return Err(MessageError::InvalidParameter("state").into()),
+        };
+        let vp_token = object
+            .remove("vp_token")
+            .ok_or(MessageError::MissingParameter("vp_token"))?;
+        Ok(DirectPostBody::VpToken {
+            vp_token: VpToken::from_value(vp_token)?,
+            state,
+        })
+    }
+
     /// Encodes the body.
     pub fn to_form(&self) -> String {
         match self {

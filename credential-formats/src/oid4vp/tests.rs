@@ -41,13 +41,17 @@ const CLIENT_METADATA: &str =
     include_str!("../../../spec/vectors/openid4vp-1.0-b.3.4-client-metadata-sd-jwt-vc.json");
 
 /// The DCQL query of the §5.3 example, used where an example elides its query as `{...}`.
-fn dcql() -> Value {
+fn dcql_json() -> Value {
     let example: Value = serde_json::from_str(REQUEST_BY_VALUE).unwrap();
     example["dcql_query"].clone()
 }
 
+fn dcql() -> crate::dcql::DcqlQuery {
+    crate::dcql::DcqlQuery::from_json(dcql_json()).unwrap()
+}
+
 fn request_claims() -> Map<String, Value> {
-    let text = REQUEST_OBJECT_PAYLOAD.replace("{...}", &dcql().to_string());
+    let text = REQUEST_OBJECT_PAYLOAD.replace("{...}", &dcql_json().to_string());
     let Value::Object(claims) = serde_json::from_str(&text).unwrap() else {
         panic!("object expected");
     };
@@ -420,6 +424,42 @@ fn openid4vp_5_request_object_rules() {
 }
 
 #[test]
+fn openid4vp_5_1_dcql_query_is_validated_on_decode() {
+    let claims = request_claims();
+    let request = RequestObject::from_claims(claims.clone()).unwrap();
+    assert_eq!(request.dcql_query, dcql());
+    assert_eq!(
+        request.dcql_query.credentials()[0].id,
+        "some_identity_credential"
+    );
+    // The query survives re-serialisation unchanged (the example has no unknown members).
+    assert_eq!(request.to_claims()["dcql_query"], dcql_json());
+    let with_query = |query: Value| {
+        let mut claims = claims.clone();
+        claims.insert("dcql_query".into(), query);
+        RequestObject::from_claims(claims).unwrap_err()
+    };
+    // §6: credentials is REQUIRED and non-empty; ids are unique.
+    assert_eq!(
+        with_query(json!({"credentials": []})),
+        Error::Dcql(crate::DcqlError::EmptyArray("credentials"))
+    );
+    let mut twice = dcql_json();
+    let first = twice["credentials"][0].clone();
+    twice["credentials"].as_array_mut().unwrap().push(first);
+    assert_eq!(
+        with_query(twice),
+        Error::Dcql(crate::DcqlError::DuplicateCredentialQueryId(
+            "some_identity_credential".into()
+        ))
+    );
+    assert_eq!(
+        message_error(with_query(json!("credentials"))),
+        MessageError::InvalidParameter("dcql_query")
+    );
+}
+
+#[test]
 fn openid4vp_5_1_verifier_info_example() {
     let mut claims = request_claims();
     let mut info: Value = serde_json::from_str(VERIFIER_INFO).unwrap();
@@ -626,6 +666,55 @@ fn openid4vp_8_3_1_direct_post_jwt_body() {
 }
 
 #[test]
+fn openid4vp_8_3_direct_post_jwt_payload_round_trip_and_rules() {
+    let vp_token = VpToken::parse(VP_TOKEN.as_bytes()).unwrap();
+    let payload = DirectPostBody::encrypted_response_payload(&vp_token, Some("xyz-1"));
+    let parsed: Value = serde_json::from_str(&payload).unwrap();
+    // In the JWE payload vp_token is a JSON object, not a JSON string as in a form body.
+    assert!(parsed["vp_token"].is_object());
+    assert_eq!(
+        DirectPostBody::parse_decrypted_response(payload.as_bytes()).unwrap(),
+        DirectPostBody::VpToken {
+            vp_token: vp_token.clone(),
+            state: Some("xyz-1".into()),
+        }
+    );
+    let without_state = DirectPostBody::encrypted_response_payload(&vp_token, None);
+    assert!(matches!(
+        DirectPostBody::parse_decrypted_response(without_state.as_bytes()).unwrap(),
+        DirectPostBody::VpToken { state: None, .. }
+    ));
+    let err = |json: &str| {
+        message_error(DirectPostBody::parse_decrypted_response(json.as_bytes()).unwrap_err())
+    };
+    assert_eq!(
+        err(r#"{"state": "abc"}"#),
+        MessageError::MissingParameter("vp_token")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": "{}"}"#),
+        MessageError::InvalidParameter("vp_token")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": {"q": ["x"]}, "state": 7}"#),
+        MessageError::InvalidParameter("state")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": {"q": ["x"]}, "state": "a b"}"#),
+        MessageError::InvalidCharacters("state")
+    );
+    assert_eq!(
+        err(r#"{"vp_token": {"q": [{"x": 1}]}}"#),
+        MessageError::UnsupportedPresentation
+    );
+    assert!(matches!(
+        DirectPostBody::parse_decrypted_response(br#"{"vp_token": {}, "vp_token": {}}"#)
+            .unwrap_err(),
+        Error::Json(_)
+    ));
+}
+
+#[test]
 fn openid4vp_8_2_response_uri_response_example() {
     let response = ResponseUriResponse::parse(RESPONSE_URI_RESPONSE.as_bytes()).unwrap();
     assert_eq!(
@@ -736,7 +825,7 @@ fn haip_x509_hash_request_object_sign_verify_round_trip() {
     let jwt = sign_request_object(&request, &*verifier.signer, verifier.x5c()).unwrap();
     let decoded = crate::jose::DecodedJws::decode(&jwt).unwrap();
     assert_eq!(decoded.header().typ(), Some(REQUEST_OBJECT_TYP));
-    let verified = verify_request_object(
+    let verified = verify_request_object_with_leaf_key(
         default_provider(),
         &jwt,
         &verifier.signer.public_key(),
@@ -766,14 +855,14 @@ fn haip_x509_hash_request_object_failures() {
     let verifier = Verifier::new();
     let key = verifier.signer.public_key();
     let verify = |jwt: &str, hash: &str, now: i64| {
-        verify_request_object(default_provider(), jwt, &key, hash, now).unwrap_err()
+        verify_request_object_with_leaf_key(default_provider(), jwt, &key, hash, now).unwrap_err()
     };
     let jwt = sign_request_object(&verifier.request(), &*verifier.signer, verifier.x5c()).unwrap();
     // The certificate the caller extracted is not the one the client_id names.
     let other_hash = crate::b64::encode(Sha256::digest(b"another certificate"));
     assert_eq!(
         message_error(verify(&jwt, &other_hash, 1100)),
-        MessageError::ClientIdMismatch
+        MessageError::X509HashMismatch
     );
     assert_eq!(
         message_error(verify(&jwt, &verifier.hash(), 1300)),
@@ -805,7 +894,7 @@ fn haip_x509_hash_request_object_failures() {
     let jwt = sign_request_object(&request, &*verifier.signer, verifier.x5c()).unwrap();
     assert_eq!(
         message_error(verify(&jwt, &verifier.hash(), 1100)),
-        MessageError::ClientIdMismatch
+        MessageError::WrongClientIdPrefix
     );
     // Missing x5c, and wrong or missing typ.
     let payload = serde_json::to_vec(&Value::Object(verifier.request().to_claims())).unwrap();
@@ -839,5 +928,233 @@ fn haip_x509_hash_request_object_failures() {
             sign_request_object(&request, &*verifier.signer, verifier.x5c()).unwrap_err()
         ),
         MessageError::MissingEncryptionKey
+    );
+}
+
+/// A Verifier with a real self-signed request-signing certificate (valid 0..=10_000).
+struct CertifiedVerifier {
+    secret: SecretKey,
+    signer: Box<dyn crate::crypto::Signer>,
+    cert: crate::jose::X509Certificate,
+}
+
+impl CertifiedVerifier {
+    fn new() -> CertifiedVerifier {
+        let secret = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+        let cert = crate::jose::X509Certificate::self_signed(
+            &secret,
+            "verifier.example.org",
+            &["verifier.example.org"],
+            0,
+            10_000,
+        )
+        .unwrap();
+        CertifiedVerifier {
+            signer: default_provider().signer(&secret).unwrap(),
+            secret,
+            cert,
+        }
+    }
+    fn x5c(&self) -> Vec<String> {
+        vec![crate::b64::encode_standard(self.cert.der())]
+    }
+    fn request(&self) -> RequestObject {
+        let stand_in = Verifier::new();
+        let mut request = stand_in.request();
+        request.client_id = ClientId::x509_hash(&self.cert.x509_hash()).unwrap();
+        request
+    }
+    fn sign(&self, request: &RequestObject) -> String {
+        sign_request_object(request, &*self.signer, self.x5c()).unwrap()
+    }
+}
+
+#[test]
+fn haip_5_9_3_x509_hash_request_object_from_x5c_header() {
+    let verifier = CertifiedVerifier::new();
+    let request = verifier.request();
+    let jwt = verifier.sign(&request);
+    let verified = verify_request_object(default_provider(), &jwt, None, 1100).unwrap();
+    assert_eq!(verified, request);
+    assert_eq!(
+        verified.x509_hash(),
+        Some(verifier.cert.x509_hash().as_str())
+    );
+    assert_eq!(
+        verified.x509_hash(),
+        Some(crate::b64::encode(Sha256::digest(verifier.cert.der())).as_str())
+    );
+    // With the self-signed certificate as trust anchor the chain validates too.
+    let anchors = [verifier.cert.clone()];
+    verify_request_object(default_provider(), &jwt, Some(&anchors[..]), 1100).unwrap();
+    // A Verifier anchored elsewhere does not.
+    let other = CertifiedVerifier::new();
+    assert!(matches!(
+        verify_request_object(
+            default_provider(),
+            &jwt,
+            Some(&[other.cert.clone()][..]),
+            1100
+        )
+        .unwrap_err(),
+        Error::Jose(JoseError::UntrustedCertificate(_))
+    ));
+    assert!(matches!(
+        verify_request_object(default_provider(), &jwt, Some(&[][..]), 1100).unwrap_err(),
+        Error::Jose(JoseError::UntrustedCertificate(_))
+    ));
+}
+
+#[test]
+fn haip_5_9_3_x509_hash_request_object_with_ca_issued_leaf() {
+    // A leaf issued by a CA, sent as x5c [leaf, CA]: client_id pins the leaf; the chain is
+    // checked against the CA when the caller gives it as anchor.
+    let ca_secret = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+    let ca = crate::jose::X509Certificate::self_signed(&ca_secret, "Verifier CA", &[], 0, 20_000)
+        .unwrap();
+    let leaf_secret = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+    let leaf = crate::jose::X509Certificate::issue_leaf(
+        &ca_secret,
+        &ca,
+        &leaf_secret.public_key(),
+        "verifier.example.org",
+        &["verifier.example.org"],
+        0,
+        10_000,
+    )
+    .unwrap();
+    let mut request = Verifier::new().request();
+    request.client_id = ClientId::x509_hash(&leaf.x509_hash()).unwrap();
+    let x5c = crate::jose::X509Chain::new(vec![leaf.clone(), ca.clone()])
+        .unwrap()
+        .to_x5c();
+    let signer = default_provider().signer(&leaf_secret).unwrap();
+    let jwt = sign_request_object(&request, &*signer, x5c).unwrap();
+    let anchors = [ca];
+    assert_eq!(
+        verify_request_object(default_provider(), &jwt, Some(&anchors[..]), 1100).unwrap(),
+        request
+    );
+    assert_eq!(
+        verify_request_object(default_provider(), &jwt, None, 1100).unwrap(),
+        request
+    );
+    // The CA's hash is not the client identifier: only the leaf is pinned.
+    let mut by_ca = request.clone();
+    by_ca.client_id = ClientId::x509_hash(&anchors[0].x509_hash()).unwrap();
+    let x5c = crate::jose::X509Chain::new(vec![leaf, anchors[0].clone()])
+        .unwrap()
+        .to_x5c();
+    let jwt = sign_request_object(&by_ca, &*signer, x5c).unwrap();
+    assert_eq!(
+        message_error(verify_request_object(default_provider(), &jwt, None, 1100).unwrap_err()),
+        MessageError::X509HashMismatch
+    );
+}
+
+#[test]
+fn haip_5_9_3_x509_hash_request_object_failures() {
+    let verifier = CertifiedVerifier::new();
+    let verify = |jwt: &str, now: i64| {
+        verify_request_object(default_provider(), jwt, None, now).unwrap_err()
+    };
+    let payload =
+        |request: &RequestObject| serde_json::to_vec(&Value::Object(request.to_claims())).unwrap();
+    // No x5c header; an empty one is already refused as a header (RFC 7515 §4.1.6).
+    let sign_with = |header: crate::jose::JwsHeader| {
+        crate::jose::sign_compact(&header, &payload(&verifier.request()), &*verifier.signer)
+            .unwrap()
+    };
+    assert_eq!(
+        message_error(verify(
+            &sign_with(crate::jose::JwsHeader::new(REQUEST_OBJECT_TYP)),
+            1100
+        )),
+        MessageError::MissingCertificateChain
+    );
+    assert_eq!(
+        verify(
+            &sign_with(crate::jose::JwsHeader::new(REQUEST_OBJECT_TYP).with_x5c(vec![])),
+            1100
+        ),
+        Error::Jose(JoseError::InvalidHeader("x5c"))
+    );
+    // x5c that is not a certificate.
+    let jwt = crate::jose::sign_compact(
+        &crate::jose::JwsHeader::new(REQUEST_OBJECT_TYP).with_x5c(vec!["AAAA".into()]),
+        &payload(&verifier.request()),
+        &*verifier.signer,
+    )
+    .unwrap();
+    assert!(matches!(
+        verify(&jwt, 1100),
+        Error::Jose(JoseError::InvalidCertificate(_))
+    ));
+    // Signed by a key other than the certificate's.
+    let intruder = CertifiedVerifier::new();
+    let forged =
+        sign_request_object(&verifier.request(), &*intruder.signer, verifier.x5c()).unwrap();
+    assert_eq!(
+        verify(&forged, 1100),
+        Error::Jose(JoseError::InvalidSignature)
+    );
+    // An intruder's own certificate, but the legitimate Verifier's client_id.
+    let impersonating = intruder.sign(&verifier.request());
+    assert_eq!(
+        message_error(verify(&impersonating, 1100)),
+        MessageError::X509HashMismatch
+    );
+    // Wrong prefix.
+    let mut request = verifier.request();
+    request.client_id = ClientId::parse("x509_san_dns:verifier.example.org").unwrap();
+    assert_eq!(
+        message_error(verify(&verifier.sign(&request), 1100)),
+        MessageError::WrongClientIdPrefix
+    );
+    // Wrong typ.
+    let wrong_typ = crate::jose::sign_compact(
+        &crate::jose::JwsHeader::new("JWT").with_x5c(verifier.x5c()),
+        &payload(&verifier.request()),
+        &*verifier.signer,
+    )
+    .unwrap();
+    assert_eq!(
+        verify(&wrong_typ, 1100),
+        Error::Jose(JoseError::UnexpectedType {
+            expected: REQUEST_OBJECT_TYP
+        })
+    );
+    // A leaf outside its validity period (the request itself has no exp here).
+    let mut request = verifier.request();
+    request.exp = None;
+    request.iat = None;
+    let jwt = verifier.sign(&request);
+    assert_eq!(
+        message_error(verify(&jwt, 10_001)),
+        MessageError::CertificateNotValid
+    );
+    let late = CertifiedVerifier {
+        cert: crate::jose::X509Certificate::self_signed(
+            &verifier.secret,
+            "verifier.example.org",
+            &[],
+            5_000,
+            10_000,
+        )
+        .unwrap(),
+        signer: default_provider().signer(&verifier.secret).unwrap(),
+        secret: verifier.secret.clone(),
+    };
+    let mut request = late.request();
+    request.exp = None;
+    request.iat = None;
+    assert_eq!(
+        message_error(verify(&late.sign(&request), 1100)),
+        MessageError::CertificateNotValid
+    );
+    // Request times are still checked.
+    assert_eq!(
+        message_error(verify(&verifier.sign(&verifier.request()), 1300)),
+        MessageError::Expired
     );
 }

@@ -1,5 +1,8 @@
 //! The `vc` binary, run as a user runs it: files on disk, arguments, exit status, output.
 
+// Test code: a failed setup step should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use credential_formats::claims_path::ClaimsPath;
 use credential_formats::crypto::{CryptoProvider, RustCrypto, SecretKey, SignatureAlgorithm};
 use credential_formats::jose::Jwk;

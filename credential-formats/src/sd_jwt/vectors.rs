@@ -262,3 +262,185 @@ fn rfc9901_a3_recursive_disclosure_presentation_processes_as_printed() {
         );
     }
 }
+
+const S82_ISSUANCE: &str =
+    include_str!("../../../spec/vectors/rfc9901-8.2-flattened-issuance.json");
+const S82_PRESENTATION: &str =
+    include_str!("../../../spec/vectors/rfc9901-8.2-flattened-presentation.json");
+const S83_PRESENTATION: &str =
+    include_str!("../../../spec/vectors/rfc9901-8.3-general-presentation.json");
+
+/// The claims of the §8 examples' processed payloads (the RFC prints the payload and the
+/// Disclosures; these are the four Disclosures' claims plus the always-visible ones).
+fn s8_claims(all: bool) -> Value {
+    let mut claims = json!({
+        "iss": "https://issuer.example.com",
+        "iat": 1683000000,
+        "exp": 1883000000,
+        "cnf": {"jwk": {
+            "kty": "EC", "crv": "P-256",
+            "x": "TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc",
+            "y": "ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ"
+        }},
+        "given_name": "John",
+        "family_name": "Doe"
+    });
+    if all {
+        claims["sub"] = json!("john_doe_42");
+        claims["birthdate"] = json!("1940-01-01");
+    }
+    claims
+}
+
+fn verify_json(sd_jwt: &SdJwt, policy: KeyBindingPolicy) -> Result<VerifiedSdJwt, SdJwtError> {
+    let clock = FixedClock(KB_IAT);
+    let mut results = providers().into_iter().map(|provider| {
+        sd_jwt.verify(
+            &issuer_key(),
+            provider,
+            &Verification::new("example+sd-jwt", policy.clone(), &clock),
+        )
+    });
+    let first = results.next().unwrap();
+    for other in results {
+        assert_eq!(other, first);
+    }
+    first
+}
+
+#[test]
+fn rfc9901_8_2_flattened_issuance_verifies_and_round_trips() {
+    let sd_jwt = SdJwt::parse_json(S82_ISSUANCE.as_bytes()).unwrap();
+    assert_eq!(sd_jwt.disclosures().len(), 4);
+    assert!(sd_jwt.key_binding_jwt().is_none());
+    let verified = verify_json(&sd_jwt, KeyBindingPolicy::NotRequired).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), s8_claims(true));
+    // Value for value, the RFC's JSON (its printed form only adds line breaks).
+    let printed: Value = serde_json::from_str(S82_ISSUANCE).unwrap();
+    assert_eq!(sd_jwt.to_json_flattened(), printed);
+    // The compact form of the same content verifies to the same result.
+    let compact = SdJwt::parse(&sd_jwt.serialize()).unwrap();
+    assert_eq!(
+        verify_json(&compact, KeyBindingPolicy::NotRequired).unwrap(),
+        verified
+    );
+    assert_eq!(compact.to_json_flattened(), printed);
+}
+
+#[test]
+fn rfc9901_8_2_flattened_presentation_with_key_binding_verifies() {
+    let sd_jwt = SdJwt::parse_json(S82_PRESENTATION.as_bytes()).unwrap();
+    let verified = verify_json(&sd_jwt, rfc_kb()).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), s8_claims(false));
+    let kb = verified.key_binding().unwrap();
+    // §8.1: sd_hash is over the compact form built from protected, payload, signature and
+    // the `disclosures` member.
+    assert_eq!(
+        kb["sd_hash"],
+        HashAlgorithm::Sha256.digest(&sd_jwt.presentation_without_key_binding())
+    );
+    assert_eq!(kb["sd_hash"], "VjtPsgZpQTRxKJvDpSJ-nXlZKE9Z9LgD4FyCwwoNMRw");
+    let printed: Value = serde_json::from_str(S82_PRESENTATION).unwrap();
+    assert_eq!(sd_jwt.to_json_flattened(), printed);
+    let compact = SdJwt::parse(&sd_jwt.serialize()).unwrap();
+    assert_eq!(verify_json(&compact, rfc_kb()).unwrap(), verified);
+}
+
+#[test]
+fn rfc9901_8_2_presentation_is_the_holders_selection_from_the_issuance() {
+    let issued = SdJwt::parse_json(S82_ISSUANCE.as_bytes()).unwrap();
+    let presented = SdJwt::parse_json(S82_PRESENTATION.as_bytes()).unwrap();
+    assert_eq!(issued.issuer_jwt(), presented.issuer_jwt());
+    let chosen = issued
+        .present(&[
+            ClaimsPath::keys(["family_name"]).unwrap(),
+            ClaimsPath::keys(["given_name"]).unwrap(),
+        ])
+        .unwrap();
+    let mut ours: Vec<&str> = chosen
+        .disclosures()
+        .iter()
+        .map(Disclosure::as_str)
+        .collect();
+    let mut theirs: Vec<&str> = presented
+        .disclosures()
+        .iter()
+        .map(Disclosure::as_str)
+        .collect();
+    ours.sort_unstable();
+    theirs.sort_unstable();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn rfc9901_8_3_general_presentation_verifies_with_the_first_signature() {
+    let sd_jwt = SdJwt::parse_json(S83_PRESENTATION.as_bytes()).unwrap();
+    assert_eq!(
+        sd_jwt.unverified_unprotected_header().get("kid"),
+        Some(&json!("issuer-key-1"))
+    );
+    let verified = verify_json(&sd_jwt, rfc_kb()).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), s8_claims(false));
+    assert_eq!(
+        verified.key_binding().unwrap()["sd_hash"],
+        "qbyIWP3phVgxEsDRiwdw9W6BJ3dxiPLumcYpPbu4Eb8"
+    );
+    let printed: Value = serde_json::from_str(S83_PRESENTATION).unwrap();
+    assert_eq!(sd_jwt.to_json_general(), printed);
+    // Its compact equivalent verifies the same.
+    let compact = SdJwt::parse(&sd_jwt.serialize()).unwrap();
+    assert_eq!(verify_json(&compact, rfc_kb()).unwrap(), verified);
+}
+
+#[test]
+fn rfc9901_8_1_disclosure_injected_into_the_unprotected_header_fails_sd_hash() {
+    let issued: Value = serde_json::from_str(S82_ISSUANCE).unwrap();
+    let sub = issued["header"]["disclosures"][0].clone();
+    for (text, general) in [(S82_PRESENTATION, false), (S83_PRESENTATION, true)] {
+        let mut tampered: Value = serde_json::from_str(text).unwrap();
+        let header = if general {
+            &mut tampered["signatures"][0]["header"]
+        } else {
+            &mut tampered["header"]
+        };
+        header["disclosures"]
+            .as_array_mut()
+            .unwrap()
+            .push(sub.clone());
+        let sd_jwt = SdJwt::parse_json(tampered.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            verify_json(&sd_jwt, rfc_kb()).unwrap_err(),
+            SdJwtError::SdHashMismatch
+        );
+        // Checked even when the policy does not require key binding.
+        assert_eq!(
+            verify_json(&sd_jwt, KeyBindingPolicy::NotRequired).unwrap_err(),
+            SdJwtError::SdHashMismatch
+        );
+        // Removing one fails the same way.
+        let mut removed: Value = serde_json::from_str(text).unwrap();
+        let header = if general {
+            &mut removed["signatures"][0]["header"]
+        } else {
+            &mut removed["header"]
+        };
+        header["disclosures"].as_array_mut().unwrap().pop();
+        let sd_jwt = SdJwt::parse_json(removed.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            verify_json(&sd_jwt, rfc_kb()).unwrap_err(),
+            SdJwtError::SdHashMismatch
+        );
+    }
+}
+
+#[test]
+fn rfc9901_8_3_the_kb_jwt_binds_the_first_signature_only() {
+    // Swapping the two signatures of the §8.3 example: the KB-JWT's sd_hash no longer fits.
+    let mut swapped: Value = serde_json::from_str(S83_PRESENTATION).unwrap();
+    let signatures = swapped["signatures"].as_array_mut().unwrap();
+    let first = signatures[0]["signature"].clone();
+    signatures[0]["signature"] = signatures[1]["signature"].clone();
+    signatures[1]["signature"] = first;
+    let sd_jwt = SdJwt::parse_json(swapped.to_string().as_bytes()).unwrap();
+    assert!(verify_json(&sd_jwt, rfc_kb()).is_err());
+}

@@ -444,3 +444,52 @@ fn rfc9901_8_3_the_kb_jwt_binds_the_first_signature_only() {
     let sd_jwt = SdJwt::parse_json(swapped.to_string().as_bytes()).unwrap();
     assert!(verify_json(&sd_jwt, rfc_kb()).is_err());
 }
+
+const A2_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-a2-presentation.txt");
+const A2_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-a2-processed.json");
+const A4_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-a4-presentation.txt");
+const A4_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-a4-processed.json");
+
+#[test]
+fn rfc9901_a2_complex_structured_presentation_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(A2_PRESENTATION.trim()).unwrap();
+    assert_eq!(sd_jwt.serialize(), A2_PRESENTATION.trim());
+    let expected: Value = serde_json::from_str(A2_PROCESSED).unwrap();
+    // The payload's digests the RFC prints: each presented Disclosure's digest is in it.
+    let payload = Value::Object(sd_jwt.unverified_payload().clone()).to_string();
+    for disclosure in sd_jwt.disclosures() {
+        let digest = disclosure.digest(HashAlgorithm::Sha256);
+        let in_payload = payload.contains(&digest);
+        let in_disclosure = sd_jwt
+            .disclosures()
+            .iter()
+            .any(|other| other.claim_value().to_string().contains(&digest));
+        assert!(
+            in_payload || in_disclosure,
+            "digest {digest} not referenced"
+        );
+    }
+    let verified = verify_json(&sd_jwt, KeyBindingPolicy::NotRequired).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), expected);
+    // Also in the JWS JSON Serialization.
+    let json = SdJwt::parse_json(sd_jwt.to_json_general().to_string().as_bytes()).unwrap();
+    assert_eq!(
+        verify_json(&json, KeyBindingPolicy::NotRequired).unwrap(),
+        verified
+    );
+}
+
+#[test]
+fn rfc9901_a4_w3c_vcdm_presentation_with_key_binding_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(A4_PRESENTATION.trim()).unwrap();
+    assert_eq!(sd_jwt.serialize(), A4_PRESENTATION.trim());
+    let expected: Value = serde_json::from_str(A4_PROCESSED).unwrap();
+    let verified = verify_json(&sd_jwt, rfc_kb()).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), expected);
+    assert_eq!(
+        verified.key_binding().unwrap()["sd_hash"],
+        HashAlgorithm::Sha256.digest(&sd_jwt.presentation_without_key_binding())
+    );
+    let json = SdJwt::parse_json(sd_jwt.to_json_flattened().to_string().as_bytes()).unwrap();
+    assert_eq!(verify_json(&json, rfc_kb()).unwrap(), verified);
+}

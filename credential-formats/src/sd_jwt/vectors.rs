@@ -493,3 +493,72 @@ fn rfc9901_a4_w3c_vcdm_presentation_with_key_binding_processes_as_printed() {
     let json = SdJwt::parse_json(sd_jwt.to_json_flattened().to_string().as_bytes()).unwrap();
     assert_eq!(verify_json(&json, rfc_kb()).unwrap(), verified);
 }
+
+mod serialization_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn s8_issued() -> SdJwt {
+        SdJwt::parse_json(S82_ISSUANCE.as_bytes()).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any selection of the §8.2 issuance's Disclosures, bound or not, verifies to the same
+        /// result in the compact form and both JSON forms.
+        #[test]
+        fn rfc9901_8_compact_and_json_forms_verify_alike(keep in proptest::collection::vec(any::<bool>(), 4), bind in any::<bool>()) {
+            let issued = s8_issued();
+            let disclosures: Vec<Disclosure> = issued
+                .disclosures()
+                .iter()
+                .zip(&keep)
+                .filter(|&(_d, keep)| *keep)
+                .map(|(d, _keep)| d.clone())
+                .collect();
+            let mut presented = SdJwt::parse(&format!(
+                "{}~{}",
+                issued.issuer_jwt(),
+                disclosures.iter().map(|d| format!("{}~", d.as_str())).collect::<String>()
+            ))
+            .unwrap();
+            let policy = if bind {
+                let signer = RustCrypto.signer(&holder_secret()).unwrap();
+                presented = presented
+                    .bind(&KeyBinding::new("https://verifier.example.org", "1234567890", KB_IAT), &*signer)
+                    .unwrap();
+                rfc_kb()
+            } else {
+                KeyBindingPolicy::NotRequired
+            };
+            let compact = verify_json(&presented, policy.clone()).unwrap();
+            for json in [presented.to_json_flattened(), presented.to_json_general()] {
+                let parsed = SdJwt::parse_json(json.to_string().as_bytes()).unwrap();
+                prop_assert_eq!(parsed.serialize(), presented.serialize());
+                prop_assert_eq!(&verify_json(&parsed, policy.clone()).unwrap(), &compact);
+            }
+        }
+
+        /// Any single-byte change to the §8.2 SD-JWT+KB, compact or JSON, fails.
+        #[test]
+        fn rfc9901_8_any_single_byte_change_fails(at in any::<prop::sample::Index>(), byte in any::<u8>(), json in any::<bool>()) {
+            let sd_jwt = SdJwt::parse_json(S82_PRESENTATION.as_bytes()).unwrap();
+            let text = if json { sd_jwt.to_json_flattened().to_string() } else { sd_jwt.serialize() };
+            let mut bytes = text.into_bytes();
+            let i = at.index(bytes.len());
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            let result = if json {
+                SdJwt::parse_json(&bytes)
+            } else {
+                std::str::from_utf8(&bytes)
+                    .map_err(|_| SdJwtError::MissingSeparator)
+                    .and_then(SdJwt::parse)
+            };
+            if let Ok(tampered) = result {
+                prop_assert!(verify_json(&tampered, rfc_kb()).is_err());
+            }
+        }
+    }
+}

@@ -63,9 +63,13 @@ impl ClaimsPath {
     }
 
     /// Selects the values the path points to in `root`, following the processing rules of
-    /// OpenID4VP 1.0 §7.1. An empty result means the claim is absent. A path that does not fit
-    /// the structure (a key into an array, an index into an object) selects nothing.
-    pub fn select<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
+    /// OpenID4VP 1.0 §7.1 exactly: a string component selects that member of every selected
+    /// element, dropping elements without it; an integer selects that index, dropping arrays
+    /// too short; `null` selects every element. Processing aborts with
+    /// [`DcqlError::ClaimsPathMismatch`] when a string component meets a selected element that
+    /// is not an object, or an integer or `null` component one that is not an array, and with
+    /// [`DcqlError::ClaimsPathSelectsNothing`] when the selection becomes empty.
+    pub fn select<'a>(&self, root: &'a Value) -> Result<Vec<&'a Value>, DcqlError> {
         let mut current = vec![root];
         for element in &self.0 {
             let mut next = Vec::new();
@@ -74,15 +78,15 @@ impl ClaimsPath {
                     (PathElement::Key(name), Value::Object(map)) => next.extend(map.get(name)),
                     (PathElement::Index(i), Value::Array(items)) => next.extend(items.get(*i)),
                     (PathElement::AllElements, Value::Array(items)) => next.extend(items.iter()),
-                    _ => {}
+                    _ => return Err(DcqlError::ClaimsPathMismatch),
                 }
             }
             if next.is_empty() {
-                return next;
+                return Err(DcqlError::ClaimsPathSelectsNothing);
             }
             current = next;
         }
-        current
+        Ok(current)
     }
 }
 
@@ -136,7 +140,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    // The examples of OpenID4VP 1.0 §7.4, over its example credential.
+    // The example credential of OpenID4VP 1.0 §7.4.
     fn credential() -> Value {
         json!({
             "name": "Arthur Dent",
@@ -154,34 +158,79 @@ mod tests {
     }
 
     #[test]
-    fn section_7_4_examples() {
+    fn openid4vp_7_4_examples() {
         let c = credential();
+        let select = |p: Value| path(p).select(&c).unwrap();
+        assert_eq!(select(json!(["name"])), vec![&json!("Arthur Dent")]);
+        assert_eq!(select(json!(["address"])), vec![&c["address"]]);
         assert_eq!(
-            path(json!(["name"])).select(&c),
-            vec![&json!("Arthur Dent")]
-        );
-        assert_eq!(path(json!(["address"])).select(&c), vec![&c["address"]]);
-        assert_eq!(
-            path(json!(["address", "street_address"])).select(&c),
+            select(json!(["address", "street_address"])),
             vec![&json!("42 Market Street")]
         );
         assert_eq!(
-            path(json!(["degrees", null, "type"])).select(&c),
+            select(json!(["degrees", null, "type"])),
             vec![&json!("Bachelor of Science"), &json!("Master of Science")]
         );
         assert_eq!(
-            path(json!(["nationalities", 1])).select(&c),
+            select(json!(["nationalities", 1])),
             vec![&json!("Betelgeusian")]
         );
     }
 
     #[test]
-    fn paths_that_do_not_fit_select_nothing() {
+    fn openid4vp_7_1_type_mismatch_aborts_with_an_error() {
         let c = credential();
-        assert!(path(json!(["name", "x"])).select(&c).is_empty());
-        assert!(path(json!(["address", 0])).select(&c).is_empty());
-        assert!(path(json!(["degrees", "type"])).select(&c).is_empty());
-        assert!(path(json!(["missing"])).select(&c).is_empty());
+        for p in [
+            json!(["name", "x"]),           // string component, element is a string
+            json!(["address", 0]),          // integer component, element is an object
+            json!(["address", null]),       // null component, element is an object
+            json!(["degrees", "type"]),     // string component, element is an array
+            json!(["nationalities", 0, 0]), // integer component, element is a string
+        ] {
+            assert_eq!(
+                path(p.clone()).select(&c),
+                Err(DcqlError::ClaimsPathMismatch),
+                "{p}"
+            );
+        }
+        // One non-object among the selected elements aborts, even if others fit.
+        let mixed = json!({"a": [{"b": 1}, "not an object"]});
+        assert_eq!(
+            path(json!(["a", null, "b"])).select(&mixed),
+            Err(DcqlError::ClaimsPathMismatch)
+        );
+        // The root is an element too.
+        assert_eq!(
+            path(json!([0])).select(&c),
+            Err(DcqlError::ClaimsPathMismatch)
+        );
+    }
+
+    #[test]
+    fn openid4vp_7_1_empty_selection_aborts_with_an_error() {
+        let c = credential();
+        for p in [
+            json!(["missing"]),
+            json!(["address", "missing"]),
+            json!(["nationalities", 2]),
+            json!(["degrees", null, "missing"]),
+        ] {
+            assert_eq!(
+                path(p.clone()).select(&c),
+                Err(DcqlError::ClaimsPathSelectsNothing),
+                "{p}"
+            );
+        }
+        assert_eq!(
+            path(json!(["a", null])).select(&json!({"a": []})),
+            Err(DcqlError::ClaimsPathSelectsNothing)
+        );
+        // Elements without the member are dropped; the others stay selected.
+        let partial = json!({"a": [{"b": 1}, {"c": 2}]});
+        assert_eq!(
+            path(json!(["a", null, "b"])).select(&partial),
+            Ok(vec![&json!(1)])
+        );
     }
 
     #[test]

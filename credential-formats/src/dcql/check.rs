@@ -73,7 +73,7 @@ fn check_one(query: &CredentialQuery, presentation: &dyn CredentialView) -> Resu
     };
     let disclosed = presentation.claims();
     let check = |claim: &super::ClaimsQuery| {
-        if claim.path.select(disclosed).is_empty() {
+        if claim.path.select(disclosed).is_err() {
             Err(DcqlError::RequestedClaimMissing {
                 credential_query: id(),
                 path: claim.path.clone(),

@@ -252,9 +252,12 @@ pub(super) fn select_claims(
 
 /// Whether the claim exists and, with `values`, has one of them (§6.3, §7.1).
 pub(super) fn claim_present(claim: &ClaimsQuery, claims: &Value) -> bool {
-    let selected = claim.path.select(claims);
+    // A path that aborts (§7.1) means the claim is not there: the credential does not match.
+    let Ok(selected) = claim.path.select(claims) else {
+        return false;
+    };
     match &claim.values {
-        None => !selected.is_empty(),
+        None => true,
         Some(values) => selected
             .iter()
             .any(|v| values.iter().any(|expected| expected.matches(v))),

@@ -57,6 +57,14 @@ pub enum DcqlError {
     /// A claims path pointer (OpenID4VP 1.0 §7) is malformed.
     #[error("invalid claims path: {0}")]
     InvalidClaimsPath(&'static str),
+    /// Processing a claims path pointer aborted (OpenID4VP 1.0 §7.1): a string component met
+    /// an element that is not an object, or an integer or `null` component met one that is
+    /// not an array.
+    #[error("claims path does not fit the credential's structure")]
+    ClaimsPathMismatch,
+    /// Processing a claims path pointer selected no element (OpenID4VP 1.0 §7.1).
+    #[error("claims path selects nothing")]
+    ClaimsPathSelectsNothing,
     /// A member the specification marks REQUIRED is absent (its name).
     #[error("required member `{0}` is missing")]
     MissingMember(&'static str),

@@ -1,6 +1,7 @@
 //! The compact serialization `<Issuer-signed JWT>~<Disclosure 1>~…~<Disclosure N>~[<KB-JWT>]`
 //! (RFC 9901 §4).
 
+use super::jws_json::JsonExtras;
 use super::{
     Disclosure, MAX_DISCLOSURES, MAX_ISSUER_JWT_LEN, MAX_KB_JWT_LEN, MAX_SD_JWT_LEN, SdJwtError,
 };
@@ -17,6 +18,7 @@ pub struct SdJwt {
     payload: Map<String, Value>,
     disclosures: Vec<Disclosure>,
     key_binding_jwt: Option<String>,
+    json: JsonExtras,
 }
 
 impl SdJwt {
@@ -87,6 +89,7 @@ impl SdJwt {
             payload,
             disclosures,
             key_binding_jwt,
+            json: JsonExtras::default(),
         })
     }
 
@@ -173,7 +176,19 @@ impl SdJwt {
             payload: self.payload.clone(),
             disclosures,
             key_binding_jwt,
+            json: self.json.clone(),
         }
+    }
+
+    /// What the JWS JSON Serialization carried besides the SD-JWT itself.
+    pub(crate) fn json_extras(&self) -> &JsonExtras {
+        &self.json
+    }
+
+    /// This SD-JWT with the given JWS JSON Serialization extras.
+    pub(crate) fn with_json_extras(mut self, json: JsonExtras) -> SdJwt {
+        self.json = json;
+        self
     }
 }
 

@@ -110,7 +110,7 @@ impl SdJwtBuilder {
             {
                 return Err(SdJwtError::NotDisclosable);
             }
-            if path.select(&root).is_empty() {
+            if path.select(&root).is_err() {
                 return Err(SdJwtError::ClaimNotFound);
             }
         }

@@ -21,6 +21,7 @@
 mod compact;
 mod disclosure;
 mod issue;
+mod jws_json;
 mod present;
 mod process;
 mod verify;
@@ -85,6 +86,28 @@ pub enum SdJwtError {
     /// A Disclosure between two `~` separators is empty (RFC 9901 §4 allows no empty part).
     #[error("empty disclosure")]
     EmptyDisclosure,
+    /// The JWS JSON Serialization (RFC 9901 §8) is not acceptable JSON.
+    #[error("JWS JSON serialization is not acceptable JSON: {0}")]
+    JsonSerialization(JsonError),
+    /// A member of the JWS JSON Serialization (RFC 7515 §7.2, RFC 9901 §8.1) is missing or of
+    /// the wrong type; the name is the member's.
+    #[error("JWS JSON serialization member {0} missing or malformed")]
+    JsonSerializationMember(&'static str),
+    /// Both General (`signatures`) and Flattened (`protected`, `header`, `signature`) members
+    /// are present (RFC 7515 §7.2.2 forbids mixing them).
+    #[error("JWS JSON serialization mixes the general and flattened syntax")]
+    MixedJsonSerialization,
+    /// The General JSON Serialization has an empty `signatures` array.
+    #[error("JWS JSON serialization has no signature")]
+    NoSignature,
+    /// `disclosures` or `kb_jwt` is in the unprotected header of a signature other than the
+    /// first (RFC 9901 §8.3).
+    #[error("disclosures or kb_jwt outside the first unprotected header")]
+    MisplacedDisclosures,
+    /// A header parameter is in both the protected and the unprotected header (RFC 7515 §7.2.1
+    /// requires them disjoint), or `crit` is unprotected (RFC 7515 §4.1.11).
+    #[error("header parameter in both the protected and the unprotected header")]
+    UnprotectedHeaderConflict,
     /// The issuer-signed JWT is malformed or does not verify.
     #[error("issuer-signed JWT: {0}")]
     IssuerJwt(JoseError),

@@ -67,13 +67,14 @@ impl SdJwt {
     /// of the claims that contain them (a nested claim needs its parents, RFC 9901 §7.1), and
     /// no other. Always-visible claims are always visible. Any KB-JWT is dropped.
     ///
-    /// A path that selects nothing is [`SdJwtError::ClaimNotFound`].
+    /// A path that selects nothing, or does not fit the claims' structure (OpenID4VP 1.0 §7.1
+    /// aborts), is [`SdJwtError::ClaimNotFound`].
     pub fn present(&self, paths: &[ClaimsPath]) -> Result<SdJwt, SdJwtError> {
         let processed = process(self.unverified_payload(), self.disclosures())?;
         let root = Value::Object(processed.claims);
         let mut keep = vec![false; processed.disclosed.len()];
         for path in paths {
-            if path.select(&root).is_empty() {
+            if path.select(&root).is_err() {
                 return Err(SdJwtError::ClaimNotFound);
             }
             for (index, at) in processed.disclosed.iter().enumerate() {

@@ -262,3 +262,303 @@ fn rfc9901_a3_recursive_disclosure_presentation_processes_as_printed() {
         );
     }
 }
+
+const S82_ISSUANCE: &str =
+    include_str!("../../../spec/vectors/rfc9901-8.2-flattened-issuance.json");
+const S82_PRESENTATION: &str =
+    include_str!("../../../spec/vectors/rfc9901-8.2-flattened-presentation.json");
+const S83_PRESENTATION: &str =
+    include_str!("../../../spec/vectors/rfc9901-8.3-general-presentation.json");
+
+/// The claims of the §8 examples' processed payloads (the RFC prints the payload and the
+/// Disclosures; these are the four Disclosures' claims plus the always-visible ones).
+fn s8_claims(all: bool) -> Value {
+    let mut claims = json!({
+        "iss": "https://issuer.example.com",
+        "iat": 1683000000,
+        "exp": 1883000000,
+        "cnf": {"jwk": {
+            "kty": "EC", "crv": "P-256",
+            "x": "TCAER19Zvu3OHF4j4W4vfSVoHIP1ILilDls7vCeGemc",
+            "y": "ZxjiWWbZMQGHVWKVQ4hbSIirsVfuecCE6t4jT9F2HZQ"
+        }},
+        "given_name": "John",
+        "family_name": "Doe"
+    });
+    if all {
+        claims["sub"] = json!("john_doe_42");
+        claims["birthdate"] = json!("1940-01-01");
+    }
+    claims
+}
+
+fn verify_json(sd_jwt: &SdJwt, policy: KeyBindingPolicy) -> Result<VerifiedSdJwt, SdJwtError> {
+    let clock = FixedClock(KB_IAT);
+    let mut results = providers().into_iter().map(|provider| {
+        sd_jwt.verify(
+            &issuer_key(),
+            provider,
+            &Verification::new("example+sd-jwt", policy.clone(), &clock),
+        )
+    });
+    let first = results.next().unwrap();
+    for other in results {
+        assert_eq!(other, first);
+    }
+    first
+}
+
+#[test]
+fn rfc9901_8_2_flattened_issuance_verifies_and_round_trips() {
+    let sd_jwt = SdJwt::parse_json(S82_ISSUANCE.as_bytes()).unwrap();
+    assert_eq!(sd_jwt.disclosures().len(), 4);
+    assert!(sd_jwt.key_binding_jwt().is_none());
+    let verified = verify_json(&sd_jwt, KeyBindingPolicy::NotRequired).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), s8_claims(true));
+    // Value for value, the RFC's JSON (its printed form only adds line breaks).
+    let printed: Value = serde_json::from_str(S82_ISSUANCE).unwrap();
+    assert_eq!(sd_jwt.to_json_flattened(), printed);
+    // The compact form of the same content verifies to the same result.
+    let compact = SdJwt::parse(&sd_jwt.serialize()).unwrap();
+    assert_eq!(
+        verify_json(&compact, KeyBindingPolicy::NotRequired).unwrap(),
+        verified
+    );
+    assert_eq!(compact.to_json_flattened(), printed);
+}
+
+#[test]
+fn rfc9901_8_2_flattened_presentation_with_key_binding_verifies() {
+    let sd_jwt = SdJwt::parse_json(S82_PRESENTATION.as_bytes()).unwrap();
+    let verified = verify_json(&sd_jwt, rfc_kb()).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), s8_claims(false));
+    let kb = verified.key_binding().unwrap();
+    // §8.1: sd_hash is over the compact form built from protected, payload, signature and
+    // the `disclosures` member.
+    assert_eq!(
+        kb["sd_hash"],
+        HashAlgorithm::Sha256.digest(&sd_jwt.presentation_without_key_binding())
+    );
+    assert_eq!(kb["sd_hash"], "VjtPsgZpQTRxKJvDpSJ-nXlZKE9Z9LgD4FyCwwoNMRw");
+    let printed: Value = serde_json::from_str(S82_PRESENTATION).unwrap();
+    assert_eq!(sd_jwt.to_json_flattened(), printed);
+    let compact = SdJwt::parse(&sd_jwt.serialize()).unwrap();
+    assert_eq!(verify_json(&compact, rfc_kb()).unwrap(), verified);
+}
+
+#[test]
+fn rfc9901_8_2_presentation_is_the_holders_selection_from_the_issuance() {
+    let issued = SdJwt::parse_json(S82_ISSUANCE.as_bytes()).unwrap();
+    let presented = SdJwt::parse_json(S82_PRESENTATION.as_bytes()).unwrap();
+    assert_eq!(issued.issuer_jwt(), presented.issuer_jwt());
+    let chosen = issued
+        .present(&[
+            ClaimsPath::keys(["family_name"]).unwrap(),
+            ClaimsPath::keys(["given_name"]).unwrap(),
+        ])
+        .unwrap();
+    let mut ours: Vec<&str> = chosen
+        .disclosures()
+        .iter()
+        .map(Disclosure::as_str)
+        .collect();
+    let mut theirs: Vec<&str> = presented
+        .disclosures()
+        .iter()
+        .map(Disclosure::as_str)
+        .collect();
+    ours.sort_unstable();
+    theirs.sort_unstable();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn rfc9901_8_3_general_presentation_verifies_with_the_first_signature() {
+    let sd_jwt = SdJwt::parse_json(S83_PRESENTATION.as_bytes()).unwrap();
+    assert_eq!(
+        sd_jwt.unverified_unprotected_header().get("kid"),
+        Some(&json!("issuer-key-1"))
+    );
+    let verified = verify_json(&sd_jwt, rfc_kb()).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), s8_claims(false));
+    assert_eq!(
+        verified.key_binding().unwrap()["sd_hash"],
+        "qbyIWP3phVgxEsDRiwdw9W6BJ3dxiPLumcYpPbu4Eb8"
+    );
+    let printed: Value = serde_json::from_str(S83_PRESENTATION).unwrap();
+    assert_eq!(sd_jwt.to_json_general(), printed);
+    // Its compact equivalent verifies the same.
+    let compact = SdJwt::parse(&sd_jwt.serialize()).unwrap();
+    assert_eq!(verify_json(&compact, rfc_kb()).unwrap(), verified);
+}
+
+#[test]
+fn rfc9901_8_1_disclosure_injected_into_the_unprotected_header_fails_sd_hash() {
+    let issued: Value = serde_json::from_str(S82_ISSUANCE).unwrap();
+    let sub = issued["header"]["disclosures"][0].clone();
+    for (text, general) in [(S82_PRESENTATION, false), (S83_PRESENTATION, true)] {
+        let mut tampered: Value = serde_json::from_str(text).unwrap();
+        let header = if general {
+            &mut tampered["signatures"][0]["header"]
+        } else {
+            &mut tampered["header"]
+        };
+        header["disclosures"]
+            .as_array_mut()
+            .unwrap()
+            .push(sub.clone());
+        let sd_jwt = SdJwt::parse_json(tampered.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            verify_json(&sd_jwt, rfc_kb()).unwrap_err(),
+            SdJwtError::SdHashMismatch
+        );
+        // Checked even when the policy does not require key binding.
+        assert_eq!(
+            verify_json(&sd_jwt, KeyBindingPolicy::NotRequired).unwrap_err(),
+            SdJwtError::SdHashMismatch
+        );
+        // Removing one fails the same way.
+        let mut removed: Value = serde_json::from_str(text).unwrap();
+        let header = if general {
+            &mut removed["signatures"][0]["header"]
+        } else {
+            &mut removed["header"]
+        };
+        header["disclosures"].as_array_mut().unwrap().pop();
+        let sd_jwt = SdJwt::parse_json(removed.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            verify_json(&sd_jwt, rfc_kb()).unwrap_err(),
+            SdJwtError::SdHashMismatch
+        );
+    }
+}
+
+#[test]
+fn rfc9901_8_3_the_kb_jwt_binds_the_first_signature_only() {
+    // Swapping the two signatures of the §8.3 example: the KB-JWT's sd_hash no longer fits.
+    let mut swapped: Value = serde_json::from_str(S83_PRESENTATION).unwrap();
+    let signatures = swapped["signatures"].as_array_mut().unwrap();
+    let first = signatures[0]["signature"].clone();
+    signatures[0]["signature"] = signatures[1]["signature"].clone();
+    signatures[1]["signature"] = first;
+    let sd_jwt = SdJwt::parse_json(swapped.to_string().as_bytes()).unwrap();
+    assert!(verify_json(&sd_jwt, rfc_kb()).is_err());
+}
+
+const A2_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-a2-presentation.txt");
+const A2_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-a2-processed.json");
+const A4_PRESENTATION: &str = include_str!("../../../spec/vectors/rfc9901-a4-presentation.txt");
+const A4_PROCESSED: &str = include_str!("../../../spec/vectors/rfc9901-a4-processed.json");
+
+#[test]
+fn rfc9901_a2_complex_structured_presentation_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(A2_PRESENTATION.trim()).unwrap();
+    assert_eq!(sd_jwt.serialize(), A2_PRESENTATION.trim());
+    let expected: Value = serde_json::from_str(A2_PROCESSED).unwrap();
+    // The payload's digests the RFC prints: each presented Disclosure's digest is in it.
+    let payload = Value::Object(sd_jwt.unverified_payload().clone()).to_string();
+    for disclosure in sd_jwt.disclosures() {
+        let digest = disclosure.digest(HashAlgorithm::Sha256);
+        let in_payload = payload.contains(&digest);
+        let in_disclosure = sd_jwt
+            .disclosures()
+            .iter()
+            .any(|other| other.claim_value().to_string().contains(&digest));
+        assert!(
+            in_payload || in_disclosure,
+            "digest {digest} not referenced"
+        );
+    }
+    let verified = verify_json(&sd_jwt, KeyBindingPolicy::NotRequired).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), expected);
+    // Also in the JWS JSON Serialization.
+    let json = SdJwt::parse_json(sd_jwt.to_json_general().to_string().as_bytes()).unwrap();
+    assert_eq!(
+        verify_json(&json, KeyBindingPolicy::NotRequired).unwrap(),
+        verified
+    );
+}
+
+#[test]
+fn rfc9901_a4_w3c_vcdm_presentation_with_key_binding_processes_as_printed() {
+    let sd_jwt = SdJwt::parse(A4_PRESENTATION.trim()).unwrap();
+    assert_eq!(sd_jwt.serialize(), A4_PRESENTATION.trim());
+    let expected: Value = serde_json::from_str(A4_PROCESSED).unwrap();
+    let verified = verify_json(&sd_jwt, rfc_kb()).unwrap();
+    assert_eq!(Value::Object(verified.claims().clone()), expected);
+    assert_eq!(
+        verified.key_binding().unwrap()["sd_hash"],
+        HashAlgorithm::Sha256.digest(&sd_jwt.presentation_without_key_binding())
+    );
+    let json = SdJwt::parse_json(sd_jwt.to_json_flattened().to_string().as_bytes()).unwrap();
+    assert_eq!(verify_json(&json, rfc_kb()).unwrap(), verified);
+}
+
+mod serialization_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn s8_issued() -> SdJwt {
+        SdJwt::parse_json(S82_ISSUANCE.as_bytes()).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any selection of the §8.2 issuance's Disclosures, bound or not, verifies to the same
+        /// result in the compact form and both JSON forms.
+        #[test]
+        fn rfc9901_8_compact_and_json_forms_verify_alike(keep in proptest::collection::vec(any::<bool>(), 4), bind in any::<bool>()) {
+            let issued = s8_issued();
+            let disclosures: Vec<Disclosure> = issued
+                .disclosures()
+                .iter()
+                .zip(&keep)
+                .filter(|&(_d, keep)| *keep)
+                .map(|(d, _keep)| d.clone())
+                .collect();
+            let mut presented = SdJwt::parse(&format!(
+                "{}~{}",
+                issued.issuer_jwt(),
+                disclosures.iter().map(|d| format!("{}~", d.as_str())).collect::<String>()
+            ))
+            .unwrap();
+            let policy = if bind {
+                let signer = RustCrypto.signer(&holder_secret()).unwrap();
+                presented = presented
+                    .bind(&KeyBinding::new("https://verifier.example.org", "1234567890", KB_IAT), &*signer)
+                    .unwrap();
+                rfc_kb()
+            } else {
+                KeyBindingPolicy::NotRequired
+            };
+            let compact = verify_json(&presented, policy.clone()).unwrap();
+            for json in [presented.to_json_flattened(), presented.to_json_general()] {
+                let parsed = SdJwt::parse_json(json.to_string().as_bytes()).unwrap();
+                prop_assert_eq!(parsed.serialize(), presented.serialize());
+                prop_assert_eq!(&verify_json(&parsed, policy.clone()).unwrap(), &compact);
+            }
+        }
+
+        /// Any single-byte change to the §8.2 SD-JWT+KB, compact or JSON, fails.
+        #[test]
+        fn rfc9901_8_any_single_byte_change_fails(at in any::<prop::sample::Index>(), byte in any::<u8>(), json in any::<bool>()) {
+            let sd_jwt = SdJwt::parse_json(S82_PRESENTATION.as_bytes()).unwrap();
+            let text = if json { sd_jwt.to_json_flattened().to_string() } else { sd_jwt.serialize() };
+            let mut bytes = text.into_bytes();
+            let i = at.index(bytes.len());
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            let result = if json {
+                SdJwt::parse_json(&bytes)
+            } else {
+                std::str::from_utf8(&bytes)
+                    .map_err(|_| SdJwtError::MissingSeparator)
+                    .and_then(SdJwt::parse)
+            };
+            if let Ok(tampered) = result {
+                prop_assert!(verify_json(&tampered, rfc_kb()).is_err());
+            }
+        }
+    }
+}

@@ -293,3 +293,35 @@ fn draft13_4_issuer_metadata_has_exactly_one_key_source() {
         SdJwtVcError::InvalidMetadata("issuer is not an https URL")
     );
 }
+
+#[test]
+fn draft13_4_2_printed_issuer_metadata_examples_decode() {
+    let jwks = JwtVcIssuerMetadata::parse(include_bytes!(
+        "../../../spec/vectors/sd-jwt-vc-13-4.2-issuer-metadata-jwks.json"
+    ))
+    .unwrap();
+    assert_eq!(jwks.issuer(), "https://example.com");
+    assert!(jwks.check_issuer("https://example.com").is_ok());
+    match jwks.keys() {
+        IssuerKeys::Jwks(keys) => {
+            let kids: Vec<Option<&str>> = keys.iter().map(|k| k.kid()).collect();
+            assert_eq!(
+                kids,
+                [Some("doc-signer-05-25-2022"), Some("doc-signer-06-05-2025")]
+            );
+        }
+        other => panic!("expected jwks, got {other:?}"),
+    }
+    let by_uri = JwtVcIssuerMetadata::parse(include_bytes!(
+        "../../../spec/vectors/sd-jwt-vc-13-4.2-issuer-metadata-jwks-uri.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        by_uri.keys(),
+        &IssuerKeys::JwksUri("https://jwt-vc-issuer.example.com/my_public_keys.jwks".into())
+    );
+    assert_eq!(
+        by_uri.check_issuer("https://example.com/").unwrap_err(),
+        SdJwtVcError::MetadataIssuerMismatch
+    );
+}

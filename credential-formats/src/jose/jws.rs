@@ -255,6 +255,22 @@ impl DecodedJws {
         key: &PublicKey,
         expected_typ: &'static str,
     ) -> Result<VerifiedJws, JoseError> {
+        self.check(provider, key, expected_typ)?;
+        Ok(VerifiedJws {
+            header: self.header,
+            payload: self.payload,
+        })
+    }
+
+    /// The checks of [`DecodedJws::verify`] without giving up the decoded JWS: for callers
+    /// that keep it (an SD-JWT holds its issuer JWT) and must not copy it on a hot path.
+    /// Only after `Ok` may the caller act on [`DecodedJws::unverified_payload`].
+    pub fn check(
+        &self,
+        provider: &dyn CryptoProvider,
+        key: &PublicKey,
+        expected_typ: &'static str,
+    ) -> Result<(), JoseError> {
         if self.header.alg != Some(key.algorithm()) {
             return Err(JoseError::AlgorithmKeyMismatch);
         }
@@ -265,10 +281,7 @@ impl DecodedJws {
                 expected: expected_typ,
             });
         }
-        Ok(VerifiedJws {
-            header: self.header,
-            payload: self.payload,
-        })
+        Ok(())
     }
 }
 

@@ -4,7 +4,9 @@
 use super::{Disclosure, HashAlgorithm, MAX_PROCESSED_DEPTH, SdJwtError};
 use crate::claims_path::{ClaimsPath, PathElement};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+// Ordered collections: no per-process hashing of attacker-chosen digests (no HashDoS surface,
+// and faster than SipHash for the few dozen digests an SD-JWT carries).
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a Disclosure's claim landed in the processed payload.
 #[derive(Debug, Clone)]
@@ -30,7 +32,7 @@ pub(crate) fn process(
     disclosures: &[Disclosure],
 ) -> Result<Processed, SdJwtError> {
     let alg = HashAlgorithm::from_payload(payload)?;
-    let mut by_digest = HashMap::with_capacity(disclosures.len());
+    let mut by_digest = BTreeMap::new();
     for (index, disclosure) in disclosures.iter().enumerate() {
         // The same Disclosure sent twice would otherwise be a second claim from one digest.
         if by_digest.insert(disclosure.digest(alg), index).is_some() {
@@ -40,7 +42,7 @@ pub(crate) fn process(
     let mut walk = Walk {
         disclosures,
         by_digest,
-        seen: HashSet::new(),
+        seen: BTreeSet::new(),
         used: vec![None; disclosures.len()],
         path: Vec::new(),
     };
@@ -57,8 +59,8 @@ pub(crate) fn process(
 
 struct Walk<'a> {
     disclosures: &'a [Disclosure],
-    by_digest: HashMap<String, usize>,
-    seen: HashSet<String>,
+    by_digest: BTreeMap<String, usize>,
+    seen: BTreeSet<String>,
     used: Vec<Option<DisclosedAt>>,
     path: Vec<PathElement>,
 }

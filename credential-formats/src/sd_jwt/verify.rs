@@ -194,10 +194,9 @@ impl SdJwt {
         {
             return Err(SdJwtError::MissingKeyBinding);
         }
-        let verified = self
-            .decoded_issuer_jwt()
-            .clone()
-            .verify(provider, issuer_key, verification.expected_typ)
+        let issuer_jwt = self.decoded_issuer_jwt();
+        issuer_jwt
+            .check(provider, issuer_key, verification.expected_typ)
             .map_err(SdJwtError::IssuerJwt)?;
         // `unverified_payload` was parsed from exactly the bytes just verified.
         let payload = self.unverified_payload();
@@ -224,7 +223,7 @@ impl SdJwt {
             }
         };
         Ok(VerifiedSdJwt {
-            header: verified.header().clone(),
+            header: issuer_jwt.header().clone(),
             claims: processed.claims,
             disclosed_paths: processed.disclosed.into_iter().map(|at| at.path).collect(),
             holder_key,

@@ -117,6 +117,12 @@ impl Walk<'_> {
             let Some(name) = disclosure.claim_name() else {
                 return Err(SdJwtError::ArrayElementDisclosureInObject);
             };
+            // `_sd_alg` belongs to the issuer-signed top level only, and was taken off it
+            // before the walk (RFC 9901 §7.1 step 6): a Disclosure of that name would neither
+            // collide with it nor be removed, and would come out as an `_sd_alg` claim.
+            if name == "_sd_alg" {
+                return Err(SdJwtError::MisplacedSdAlg);
+            }
             if out.contains_key(name) {
                 return Err(SdJwtError::ClaimNameCollision);
             }

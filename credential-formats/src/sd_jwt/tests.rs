@@ -917,3 +917,25 @@ proptest! {
         prop_assert!(verify_text(&tampered, &k, required()).is_err(), "flip at {} accepted", at);
     }
 }
+
+// --- fuzz regressions ------------------------------------------------------------------------
+
+/// Found by `fuzz/fuzz_targets/sd_jwt_structured.rs`: a Disclosure named `_sd_alg` came out as
+/// an `_sd_alg` claim of the processed payload, at the top level (where the payload's own
+/// `_sd_alg` had already been removed, so there was no collision) and below it.
+#[test]
+fn fuzz_regression_disclosure_named_sd_alg() {
+    let k = keys();
+    let (text, digest) = disclosure(json!(["salt-0", "_sd_alg", null]));
+    for payload in [
+        json!({"_sd": [digest.clone()], "_sd_alg": "sha-256", "a": 1}),
+        json!({"_sd": [digest.clone()], "a": 1}),
+        json!({"a": {"_sd": [digest.clone()]}, "_sd_alg": "sha-256"}),
+    ] {
+        let sd_jwt = SdJwt::parse(&forge(&k, payload, &[&text])).unwrap();
+        assert_eq!(
+            verify_at(&sd_jwt, &k, KeyBindingPolicy::NotRequired, NOW).unwrap_err(),
+            SdJwtError::MisplacedSdAlg
+        );
+    }
+}

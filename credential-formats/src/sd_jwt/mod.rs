@@ -182,6 +182,10 @@ pub enum SdJwtError {
     /// The payload has no usable holder key (`cnf.jwk`) to verify the KB-JWT with.
     #[error("no holder key in cnf.jwk")]
     MissingHolderKey,
+    /// `cnf.jwk` is present but is not a usable public key (wrong type, off the curve,
+    /// private members): refused rather than treated as absent.
+    #[error("cnf.jwk is not a valid public key")]
+    InvalidHolderKey(JoseError),
     /// The KB-JWT is malformed or its signature does not verify with the `cnf.jwk` key.
     #[error("key binding JWT: {0}")]
     KeyBindingJwt(JoseError),

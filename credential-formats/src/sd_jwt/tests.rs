@@ -372,6 +372,32 @@ fn rfc9901_7_3_kb_jwt_without_holder_key_is_refused() {
     );
 }
 
+#[test]
+fn rfc9901_7_3_invalid_cnf_jwk_is_refused_not_treated_as_absent() {
+    let k = keys();
+    let mut claims = credential();
+    let zero = crate::b64::encode([0u8; 32]);
+    claims.insert(
+        "cnf".into(),
+        json!({"jwk": {"kty": "EC", "crv": "P-256", "x": zero, "y": zero}}),
+    );
+    let sd_jwt = SdJwtBuilder::new(claims, JwsHeader::new(TYP))
+        .issue(&*k.issuer_signer)
+        .unwrap();
+    let bound = sd_jwt
+        .bind(&KeyBinding::new(AUD, NONCE, NOW), &*k.holder_signer)
+        .unwrap();
+    assert!(matches!(
+        verify_at(&bound, &k, required(), NOW).unwrap_err(),
+        SdJwtError::InvalidHolderKey(JoseError::InvalidKey(_))
+    ));
+    // Without key binding the broken key is still refused.
+    assert!(matches!(
+        verify_at(&sd_jwt, &k, KeyBindingPolicy::NotRequired, NOW).unwrap_err(),
+        SdJwtError::InvalidHolderKey(_)
+    ));
+}
+
 // --- issuer JWT ------------------------------------------------------------------------------
 
 #[test]

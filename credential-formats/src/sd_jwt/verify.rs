@@ -214,7 +214,7 @@ impl SdJwt {
             return Err(SdJwtError::NotYetValid);
         }
         numeric_date(&processed.claims, "iat")?;
-        let holder_key = holder_key(&processed.claims);
+        let holder_key = holder_key(&processed.claims)?;
         let key_binding = match self.key_binding_jwt() {
             None => None,
             Some(kb) => {
@@ -306,8 +306,13 @@ pub(crate) fn numeric_date(
     }
 }
 
-/// `cnf.jwk`, when present and a usable public key.
-fn holder_key(claims: &Map<String, Value>) -> Option<Jwk> {
-    let jwk = claims.get("cnf")?.get("jwk")?;
-    Jwk::from_value(jwk).ok()
+/// `cnf.jwk`: `None` when the credential has no holder key; an error when it has one that is
+/// not a usable public key, so a broken key is never mistaken for "no key binding".
+fn holder_key(claims: &Map<String, Value>) -> Result<Option<Jwk>, SdJwtError> {
+    let Some(jwk) = claims.get("cnf").and_then(|cnf| cnf.get("jwk")) else {
+        return Ok(None);
+    };
+    Jwk::from_value(jwk)
+        .map(Some)
+        .map_err(SdJwtError::InvalidHolderKey)
 }

@@ -144,6 +144,11 @@ pub enum SdJwtError {
     /// An array element `{"...": …}` does not hold a digest string.
     #[error("array element digest is not a string")]
     InvalidArrayDigest,
+    /// An array-element Disclosure's value is itself an object with the single member `...`:
+    /// once in place it could not be told from an undisclosed element. Our issuer never writes
+    /// it (`...` is reserved); a verifier refuses it rather than pass the ambiguity on.
+    #[error("disclosed array element shaped like a digest placeholder")]
+    AmbiguousArrayElement,
     /// `_sd_alg` appears somewhere other than the top level of the payload.
     #[error("_sd_alg below the top level")]
     MisplacedSdAlg,

@@ -162,6 +162,11 @@ impl Walk<'_> {
                         Ok(disclosure) if !disclosure.is_array_element() => {
                             Err(SdJwtError::ObjectPropertyDisclosureInArray)
                         }
+                        // A disclosed element shaped like a digest placeholder would sit in the
+                        // processed array indistinguishable from an undisclosed element.
+                        Ok(disclosure) if array_digest(disclosure.claim_value()).is_some() => {
+                            Err(SdJwtError::AmbiguousArrayElement)
+                        }
                         Ok(disclosure) => {
                             let value = disclosure.claim_value().clone();
                             self.disclose(index, value, parent, depth)

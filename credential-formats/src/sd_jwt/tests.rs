@@ -965,3 +965,21 @@ fn fuzz_regression_disclosure_named_sd_alg() {
         );
     }
 }
+
+/// Found by `sd_jwt_structured`: an array-element Disclosure whose value is itself shaped like
+/// an array-element digest (`{"...": …}`) landed in the processed claims, where a later
+/// reader could take it for an undisclosed element. Our issuer never writes `...`; the
+/// verifier refuses the ambiguity. (An object with `...` *and* other members stays a plain
+/// object, as RFC 9901 §7.1 reads: see the malformed-containers test.)
+#[test]
+fn fuzz_regression_disclosed_value_shaped_like_an_array_digest() {
+    let k = keys();
+    let (text, digest) =
+        disclosure(json!(["salt-0", {"...": "z3TO5YUuM3vzTZ4m9wdtGpQbm1UJzgIQ00NXxiCJNLs"}]));
+    let payload = json!({"iss": [1, {"...": digest}, 2], "_sd_alg": "sha-256"});
+    let sd_jwt = SdJwt::parse(&forge(&k, payload, &[&text])).unwrap();
+    assert_eq!(
+        verify_at(&sd_jwt, &k, KeyBindingPolicy::NotRequired, NOW).unwrap_err(),
+        SdJwtError::AmbiguousArrayElement
+    );
+}

@@ -9,7 +9,7 @@ mod common;
 use credential_formats::jose::JwsHeader;
 use credential_formats::oid4vp::{
     AuthorizationRequestUri, ClientId, DirectPostBody, RequestObject, TransactionData,
-    verify_request_object,
+    verify_request_object, verify_request_object_with_leaf_key,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -59,7 +59,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         5 => {
-            let _ = verify_request_object(
+            // The wallet's call: x5c from the header, x509_hash client id, leaf key.
+            let _ = verify_request_object(common::provider(), text, None, common::NOW);
+            let _ = verify_request_object_with_leaf_key(
                 common::provider(),
                 text,
                 &common::issuer_public(),
@@ -72,7 +74,7 @@ fuzz_target!(|data: &[u8]| {
             let Some(compact) = common::resign(&header, text.as_bytes()) else {
                 return;
             };
-            if let Ok(request) = verify_request_object(
+            if let Ok(request) = verify_request_object_with_leaf_key(
                 common::provider(),
                 &compact,
                 &common::issuer_public(),

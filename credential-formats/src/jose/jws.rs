@@ -190,8 +190,9 @@ pub fn sign_compact(
 }
 
 /// A compact JWS whose structure and header have been checked, but whose signature has not.
-/// Only [`DecodedJws::verify`] gives access to a payload a program may act on.
-#[derive(Debug, Clone)]
+/// Only [`DecodedJws::verify`] gives access to a payload a program may act on. Its `Debug`
+/// shows the header only: the payload may be personal data.
+#[derive(Clone)]
 pub struct DecodedJws {
     header: JwsHeader,
     signing_input_len: usize,
@@ -286,7 +287,8 @@ impl DecodedJws {
 }
 
 /// A JWS whose signature verified under the caller's key and whose `typ` is the expected one.
-#[derive(Debug, Clone)]
+/// Its `Debug` shows the header only.
+#[derive(Clone)]
 pub struct VerifiedJws {
     header: JwsHeader,
     payload: Vec<u8>,
@@ -314,6 +316,22 @@ impl VerifiedJws {
                 source,
             }),
         }
+    }
+}
+
+impl std::fmt::Debug for DecodedJws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodedJws")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VerifiedJws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedJws")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
     }
 }
 

@@ -42,13 +42,22 @@ pub struct AuthorizationCodeGrant {
     pub authorization_server: Option<String>,
 }
 
-/// Parameters of the Pre-Authorized Code grant in an offer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Parameters of the Pre-Authorized Code grant in an offer. Its `Debug` hides the code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawPreAuthorized", into = "RawPreAuthorized")]
 pub struct PreAuthorizedCodeGrant {
     pre_authorized_code: String,
     tx_code: Option<TxCode>,
     authorization_server: Option<String>,
+}
+
+impl std::fmt::Debug for PreAuthorizedCodeGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreAuthorizedCodeGrant")
+            .field("tx_code", &self.tx_code)
+            .field("authorization_server", &self.authorization_server)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The `tx_code` object: present (even empty) means a Transaction Code is required.

@@ -30,8 +30,9 @@ impl Default for ProofTimePolicy {
 }
 
 /// A key proof whose signature, type, audience and time verified. The caller still checks
-/// `nonce` against the `c_nonce` values it issued (and consumes it: single use).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `nonce` against the `c_nonce` values it issued (and consumes it: single use). Its `Debug`
+/// hides the nonce.
+#[derive(Clone, PartialEq, Eq)]
 pub struct VerifiedProof {
     /// The key the Credential is to be bound to (`jwk` header).
     pub jwk: Jwk,
@@ -41,6 +42,15 @@ pub struct VerifiedProof {
     pub iat: UnixTime,
     /// `iss`: the Client's `client_id`, absent for anonymous Pre-Authorized Code access.
     pub iss: Option<String>,
+}
+
+impl std::fmt::Debug for VerifiedProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedProof")
+            .field("jwk_thumbprint", &self.jwk.thumbprint())
+            .field("iat", &self.iat)
+            .finish_non_exhaustive()
+    }
 }
 
 impl VerifiedProof {

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A Token Request (§6.1, RFC 6749 §4.1.3), sent as `application/x-www-form-urlencoded`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` names the grant only: codes, `tx_code` and PKCE verifiers are secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub enum TokenRequest {
     /// `grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code`.
     PreAuthorizedCode {
@@ -33,6 +34,20 @@ pub enum TokenRequest {
         /// `client_id`.
         client_id: Option<String>,
     },
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenRequest::PreAuthorizedCode { tx_code, .. } => f
+                .debug_struct("TokenRequest::PreAuthorizedCode")
+                .field("has_tx_code", &tx_code.is_some())
+                .finish_non_exhaustive(),
+            TokenRequest::AuthorizationCode { .. } => f
+                .debug_struct("TokenRequest::AuthorizationCode")
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 impl TokenRequest {
@@ -120,12 +135,21 @@ impl TokenRequest {
     }
 }
 
-/// A successful Token Response (§6.2, RFC 6749 §5.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A successful Token Response (§6.2, RFC 6749 §5.1). Its `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawTokenResponse", into = "RawTokenResponse")]
 pub struct TokenResponse(RawTokenResponse);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.0.token_type)
+            .field("expires_in", &self.0.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct RawTokenResponse {
     access_token: String,
     token_type: String,

@@ -9,3 +9,4 @@
 mod actors;
 mod issuance;
 mod presentation;
+mod redaction;

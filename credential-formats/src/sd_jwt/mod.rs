@@ -144,9 +144,10 @@ pub enum SdJwtError {
     /// An array element `{"...": …}` does not hold a digest string.
     #[error("array element digest is not a string")]
     InvalidArrayDigest,
-    /// An array-element Disclosure's value is itself an object with the single member `...`:
-    /// once in place it could not be told from an undisclosed element. Our issuer never writes
-    /// it (`...` is reserved); a verifier refuses it rather than pass the ambiguity on.
+    /// An array element comes out of processing as an object with the single member `...`
+    /// (a disclosed `{"...": …}`, or an object whose only other member was `_sd`): it could not
+    /// be told from an undisclosed element. Our issuer never writes `...` (it is reserved); a
+    /// verifier refuses the ambiguity rather than pass it on.
     #[error("disclosed array element shaped like a digest placeholder")]
     AmbiguousArrayElement,
     /// `_sd_alg` appears somewhere other than the top level of the payload.

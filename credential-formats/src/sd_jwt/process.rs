@@ -162,11 +162,6 @@ impl Walk<'_> {
                         Ok(disclosure) if !disclosure.is_array_element() => {
                             Err(SdJwtError::ObjectPropertyDisclosureInArray)
                         }
-                        // A disclosed element shaped like a digest placeholder would sit in the
-                        // processed array indistinguishable from an undisclosed element.
-                        Ok(disclosure) if array_digest(disclosure.claim_value()).is_some() => {
-                            Err(SdJwtError::AmbiguousArrayElement)
-                        }
                         Ok(disclosure) => {
                             let value = disclosure.claim_value().clone();
                             self.disclose(index, value, parent, depth)
@@ -176,7 +171,14 @@ impl Walk<'_> {
                 None => self.value(item, parent, depth + 1),
             };
             self.path.pop();
-            out.push(result?);
+            let value = result?;
+            // A processed element shaped like a digest placeholder (a disclosed `{"...": …}`,
+            // or `{"...": …, "_sd": […]}` once its `_sd` is gone) would sit in the array
+            // indistinguishable from an undisclosed element: refuse the ambiguity.
+            if array_digest(&value).is_some() {
+                return Err(SdJwtError::AmbiguousArrayElement);
+            }
+            out.push(value);
         }
         Ok(out)
     }

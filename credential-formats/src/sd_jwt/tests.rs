@@ -982,4 +982,11 @@ fn fuzz_regression_disclosed_value_shaped_like_an_array_digest() {
         verify_at(&sd_jwt, &k, KeyBindingPolicy::NotRequired, NOW).unwrap_err(),
         SdJwtError::AmbiguousArrayElement
     );
+    // Found next by the same target: `...` beside an `_sd` whose digests are all decoys.
+    let payload = json!({"b": [{"...": "vUrzixAqhN0cuxGnE8Wh5v7SWLo_vTWLOqxmcbthRmA", "_sd": ["vUrzixAqhN0cuxGnE8Wh5v7SWLo_vTWLOqxmcbthRmA"]}, -7]});
+    let sd_jwt = SdJwt::parse(&forge(&k, payload, &[])).unwrap();
+    assert_eq!(
+        verify_at(&sd_jwt, &k, KeyBindingPolicy::NotRequired, NOW).unwrap_err(),
+        SdJwtError::AmbiguousArrayElement
+    );
 }

@@ -9,9 +9,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A `vp_token` (§8.1): for each Credential Query `id`, one or more presentations. Only
-/// SD-JWT VC presentations (strings) are used by this profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// SD-JWT VC presentations (strings) are used by this profile. Its `Debug` shows the query ids
+/// and how many presentations each has, never the presentations (they carry claims).
+#[derive(Clone, PartialEq, Eq)]
 pub struct VpToken(Vec<(String, Vec<String>)>);
+
+impl std::fmt::Debug for VpToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(id, presentations)| (id, presentations.len())),
+            )
+            .finish()
+    }
+}
 
 impl VpToken {
     /// A VP Token from `(credential query id, presentations)` pairs; ids unique and

@@ -4,6 +4,7 @@
 use credential_formats::crypto::{CryptoProvider, RustCrypto, SecretKey, SignatureAlgorithm};
 use credential_formats::jose::{DecodedJws, JwsHeader, sign_compact};
 use credential_formats::oid4vci::TokenRequest;
+use credential_formats::oid4vp::VpToken;
 
 #[test]
 fn debug_output_holds_no_token_code_or_claim() {
@@ -40,4 +41,11 @@ fn debug_output_holds_no_token_code_or_claim() {
         "{shown}"
     );
     assert!(shown.contains("has_tx_code: true"), "{shown}");
+
+    let token = VpToken::new(vec![("age".to_owned(), vec![jws.clone() + "~"])]).unwrap();
+    let shown = format!("{token:?}");
+    assert!(
+        !shown.contains(payload_b64) && shown.contains("\"age\": 1"),
+        "{shown}"
+    );
 }

@@ -34,6 +34,9 @@ pub enum Error {
     /// Key generation or a cryptographic operation failed.
     #[error(transparent)]
     Crypto(#[from] credential_formats::Error),
+    /// TLS set-up failed.
+    #[error("TLS: {0}")]
+    Tls(&'static str),
     /// A QR code could not be made (the data is too long for any QR version).
     #[error("QR code: {0}")]
     Qr(&'static str),

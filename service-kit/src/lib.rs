@@ -15,6 +15,7 @@ pub mod http;
 pub mod keys;
 pub mod qr;
 pub mod telemetry;
+pub mod tls;
 
 // The public interface is:
 pub use auth::{BearerSecret, bearer_token};

@@ -293,7 +293,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(Tx(match &*self.0 {
             Inner::Sqlite(db) => TxInner::Sqlite(db.begin().await?),
-            Inner::Postgres(db) => TxInner::Postgres(db.begin().await?),
+            Inner::Postgres(db) => TxInner::Postgres(Box::new(db.begin().await?)),
         }))
     }
 
@@ -321,7 +321,8 @@ impl Db {
 
 enum TxInner {
     Sqlite(sqlite::SqliteTx),
-    Postgres(postgres::PgTx),
+    // Boxed: a pooled PostgreSQL connection handle is much larger than a SQLite guard.
+    Postgres(Box<postgres::PgTx>),
 }
 
 /// An open transaction.

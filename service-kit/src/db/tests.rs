@@ -1,7 +1,6 @@
 //! The same checks against SQLite and, when `TEST_POSTGRES_URL` is set, PostgreSQL.
 
 use super::*;
-use crate::params;
 
 const MIGRATIONS: &[Migration] = &[
     Migration {

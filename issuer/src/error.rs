@@ -1,0 +1,56 @@
+//! The issuer's error.
+
+use thiserror::Error;
+
+/// Why an issuer operation failed. Messages name fields and steps, never personal data.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] service_kit::DbError),
+    /// Service plumbing (key files, QR codes) failed.
+    #[error(transparent)]
+    Kit(#[from] service_kit::Error),
+    /// A format operation (signing, encoding, a message rule) failed.
+    #[error(transparent)]
+    Formats(#[from] credential_formats::Error),
+    /// The database holds something this program cannot read.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(&'static str),
+    /// The configuration cannot work.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// An administrative request is invalid.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The thing asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (a final status, a profile's limits).
+    #[error("conflict: {0}")]
+    Conflict(String),
+}
+
+macro_rules! via_formats {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Formats(e.into())
+            }
+        }
+    )*};
+}
+
+via_formats!(
+    credential_formats::JoseError,
+    credential_formats::MessageError,
+    credential_formats::SdJwtVcError,
+    credential_formats::StatusListError
+);
+
+impl From<credential_formats::credentials::CredentialError> for Error {
+    fn from(e: credential_formats::credentials::CredentialError) -> Error {
+        Error::Invalid(e.to_string())
+    }
+}

@@ -1,0 +1,61 @@
+//! The HTTP surface: one file per group of endpoints.
+
+mod admin;
+mod oid4vci;
+mod publication;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use service_kit::BearerSecret;
+use tower_http::trace::TraceLayer;
+
+use crate::Issuer;
+
+/// Largest request body any endpoint reads: a batch of key proofs fits with room to spare.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler gets.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The issuer.
+    pub issuer: Arc<Issuer>,
+    /// The admin API's bearer token.
+    pub admin: BearerSecret,
+}
+
+/// The issuer's routes.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(publication::credential_issuer_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(publication::authorization_server_metadata),
+        )
+        .route(
+            "/.well-known/jwt-vc-issuer",
+            get(publication::jwt_vc_issuer_metadata),
+        )
+        .route("/status/{list}", get(publication::status_list))
+        .route("/trust-list", get(publication::trust_list))
+        .route("/health", get(publication::health))
+        .route("/credential-offer/{id}", get(oid4vci::credential_offer))
+        .route("/token", post(oid4vci::token))
+        .route("/nonce", post(oid4vci::nonce))
+        .route("/credential", post(oid4vci::credential))
+        .route("/admin/persons", post(admin::enrol))
+        .route(
+            "/admin/persons/{id}/credentials",
+            get(admin::credentials_of),
+        )
+        .route("/admin/offers", post(admin::create_offer))
+        .route("/admin/credentials/{id}/{action}", post(admin::set_status))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,145 @@
+//! The issuer's schema, as code: one [`Migration`] per version, for both engines.
+//!
+//! What is kept, and why (the issuer keeps no salt, disclosure or issued SD-JWT):
+//! - `persons`: the register — PID attributes and the `person_handle`.
+//! - `offers`: open credential offers; only hashes of the pre-authorized code and of the
+//!   `tx_code`, and the by-reference offer body until it is redeemed.
+//! - `access_tokens`, `nonces`: hashes and expiry, purged when expired.
+//! - `offer_issuance`: which configuration of an offer was issued (each once).
+//! - `credentials`: what status management needs — id, type, person, status list and index,
+//!   validity, status.
+//! - `status_lists`: one row per list, with a revision bumped at every status change.
+
+use service_kit::db::Migration;
+
+/// Every version of the schema, oldest first.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "register, offers, tokens, nonces, credentials, status lists",
+    sqlite: "
+        CREATE TABLE persons (
+            id TEXT PRIMARY KEY,
+            person_handle TEXT NOT NULL UNIQUE,
+            attributes TEXT NOT NULL,
+            level_of_assurance TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE offers (
+            id TEXT PRIMARY KEY,
+            code_hash BLOB NOT NULL UNIQUE,
+            tx_code_check BLOB,
+            person_id TEXT REFERENCES persons(id),
+            configuration_ids TEXT NOT NULL,
+            payload TEXT,
+            offer_json TEXT,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            tx_failures INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL
+        );
+        CREATE INDEX offers_expires ON offers (expires_at);
+        CREATE TABLE access_tokens (
+            token_hash BLOB PRIMARY KEY,
+            offer_id TEXT NOT NULL REFERENCES offers(id),
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX access_tokens_expires ON access_tokens (expires_at);
+        CREATE TABLE nonces (
+            nonce_hash BLOB PRIMARY KEY,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX nonces_expires ON nonces (expires_at);
+        CREATE TABLE offer_issuance (
+            offer_id TEXT NOT NULL REFERENCES offers(id),
+            configuration_id TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            PRIMARY KEY (offer_id, configuration_id)
+        );
+        CREATE TABLE status_lists (
+            id INTEGER PRIMARY KEY,
+            bits INTEGER NOT NULL,
+            capacity INTEGER NOT NULL,
+            allocated INTEGER NOT NULL,
+            revision INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE credentials (
+            id TEXT PRIMARY KEY,
+            vct TEXT NOT NULL,
+            person_id TEXT REFERENCES persons(id),
+            offer_id TEXT REFERENCES offers(id),
+            list_id INTEGER NOT NULL REFERENCES status_lists(id),
+            idx INTEGER NOT NULL,
+            issued_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            UNIQUE (list_id, idx)
+        );
+        CREATE INDEX credentials_person ON credentials (person_id);
+        CREATE INDEX credentials_list_status ON credentials (list_id, status);
+    ",
+    postgres: "
+        CREATE TABLE persons (
+            id TEXT PRIMARY KEY,
+            person_handle TEXT NOT NULL UNIQUE,
+            attributes TEXT NOT NULL,
+            level_of_assurance TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE TABLE offers (
+            id TEXT PRIMARY KEY,
+            code_hash BYTEA NOT NULL UNIQUE,
+            tx_code_check BYTEA,
+            person_id TEXT REFERENCES persons(id),
+            configuration_ids TEXT NOT NULL,
+            payload TEXT,
+            offer_json TEXT,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            tx_failures BIGINT NOT NULL DEFAULT 0,
+            state TEXT NOT NULL
+        );
+        CREATE INDEX offers_expires ON offers (expires_at);
+        CREATE TABLE access_tokens (
+            token_hash BYTEA PRIMARY KEY,
+            offer_id TEXT NOT NULL REFERENCES offers(id),
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX access_tokens_expires ON access_tokens (expires_at);
+        CREATE TABLE nonces (
+            nonce_hash BYTEA PRIMARY KEY,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX nonces_expires ON nonces (expires_at);
+        CREATE TABLE offer_issuance (
+            offer_id TEXT NOT NULL REFERENCES offers(id),
+            configuration_id TEXT NOT NULL,
+            issued_at BIGINT NOT NULL,
+            PRIMARY KEY (offer_id, configuration_id)
+        );
+        CREATE TABLE status_lists (
+            id BIGINT PRIMARY KEY,
+            bits BIGINT NOT NULL,
+            capacity BIGINT NOT NULL,
+            allocated BIGINT NOT NULL,
+            revision BIGINT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        CREATE TABLE credentials (
+            id TEXT PRIMARY KEY,
+            vct TEXT NOT NULL,
+            person_id TEXT REFERENCES persons(id),
+            offer_id TEXT REFERENCES offers(id),
+            list_id BIGINT NOT NULL REFERENCES status_lists(id),
+            idx BIGINT NOT NULL,
+            issued_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            status BIGINT NOT NULL,
+            UNIQUE (list_id, idx)
+        );
+        CREATE INDEX credentials_person ON credentials (person_id);
+        CREATE INDEX credentials_list_status ON credentials (list_id, status);
+    ",
+}];

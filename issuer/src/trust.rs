@@ -1,0 +1,268 @@
+//! The trust list, from a TOML description: `issuer trust-list sign <description.toml>`.
+//!
+//! ```toml
+//! iss = "https://trust.identity.example.be"   # the trust-list authority
+//! sequence = 7                                 # strictly increasing between publications
+//! valid_days = 30                              # exp = now + 30 days
+//!
+//! [[entity]]
+//! id = "https://issuer.identity.example.be"
+//! name = "State issuer"
+//! valid_days = 365
+//! key_files = ["issuer-keys/signing.jwk"]      # JWK files; only public halves are used
+//! roles = ["pid_issuer", "person_attestation_issuer"]
+//! vct = ["urn:eudi:pid:1", "urn:be:identity:person-attestation:1"]
+//!
+//! [[entity]]
+//! id = "https://academy.example.be"
+//! name = "Welding Academy"
+//! keys = [{ kty = "EC", crv = "P-256", x = "…", y = "…", kid = "…" }]
+//! roles = ["training_provider"]
+//! courses = ["WELD-101"]
+//! ```
+//!
+//! Roles are those of `spec/trust-list.md`: `pid_issuer` and `person_attestation_issuer`
+//! (with `vct`), `training_provider` (with `courses`), `verifier` (with `x509_hash`),
+//! `court_escrow` (with `escrow_key = { x = "…", kid = "…" }`), `credits_ledger`,
+//! `court_judge`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use credential_formats::crypto::Signer;
+use credential_formats::jose::{Jwk, PrivateJwk};
+use credential_formats::trust_list::{EscrowKey, Role, TrustList, TrustListBuilder, TrustedEntity};
+
+use crate::Error;
+
+/// Seconds of slack before `iat`, so a list is valid at once on clocks slightly behind.
+const BACKDATE: i64 = 60;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Description {
+    iss: String,
+    sequence: u64,
+    #[serde(default = "default_list_days")]
+    valid_days: i64,
+    #[serde(default)]
+    entity: Vec<EntityDescription>,
+}
+
+fn default_list_days() -> i64 {
+    30
+}
+
+fn default_entity_days() -> i64 {
+    365
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntityDescription {
+    id: String,
+    name: String,
+    #[serde(default = "default_entity_days")]
+    valid_days: i64,
+    #[serde(default)]
+    key_files: Vec<String>,
+    #[serde(default)]
+    keys: Vec<toml::Value>,
+    roles: Vec<Role>,
+    #[serde(default)]
+    vct: Vec<String>,
+    #[serde(default)]
+    courses: Vec<String>,
+    #[serde(default)]
+    x509_hash: Option<String>,
+    #[serde(default)]
+    escrow_key: Option<toml::Value>,
+}
+
+fn toml_to_json(value: &toml::Value) -> Result<Value, Error> {
+    serde_json::to_value(value).map_err(|_| Error::Invalid("a key is not a JWK".into()))
+}
+
+/// Reads a JWK file: a private JWK (as `issuer serve` writes them) gives its public half.
+pub fn public_jwk_from_file(path: &Path) -> Result<Jwk, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    if let Ok(private) = PrivateJwk::from_json(&text) {
+        let public = private.public();
+        return Ok(match private.kid() {
+            Some(kid) => public.with_kid(kid),
+            None => public,
+        });
+    }
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|_| Error::Invalid(format!("{} is not a JWK", path.display())))?;
+    Jwk::from_value(&value).map_err(|_| Error::Invalid(format!("{} is not a JWK", path.display())))
+}
+
+/// Builds the trust list a description describes, as of `now`. Relative `key_files` are
+/// read from `base_dir`.
+pub fn build(description: &str, base_dir: &Path, now: i64) -> Result<TrustList, Error> {
+    let d: Description = toml::from_str(description)
+        .map_err(|e| Error::Invalid(format!("trust-list description: {}", e.message())))?;
+    if d.valid_days <= 0 {
+        return Err(Error::Invalid("valid_days must be positive".into()));
+    }
+    let mut builder = TrustListBuilder::new(
+        d.iss,
+        now - BACKDATE,
+        now + d.valid_days * 86_400,
+        d.sequence,
+    );
+    for e in d.entity {
+        let mut entity = TrustedEntity::new(
+            e.id.clone(),
+            e.name,
+            now - BACKDATE,
+            now + e.valid_days * 86_400,
+        );
+        for file in &e.key_files {
+            entity = entity.with_key(public_jwk_from_file(&base_dir.join(file))?);
+        }
+        for key in &e.keys {
+            let jwk = Jwk::from_value(&toml_to_json(key)?).map_err(|_| {
+                Error::Invalid(format!("entity {}: a key is not a public JWK", e.id))
+            })?;
+            entity = entity.with_key(jwk);
+        }
+        // The `vct` list belongs to the entity, not to each issuing role: add it once.
+        let mut vct = Some(e.vct.clone());
+        for role in e.roles {
+            entity = match role {
+                Role::PidIssuer | Role::PersonAttestationIssuer => {
+                    entity.with_issuer_role(role, vct.take().unwrap_or_default())
+                }
+                Role::TrainingProvider => {
+                    entity.with_training_provider_role(e.courses.iter().cloned())
+                }
+                Role::Verifier => {
+                    let hash = e.x509_hash.clone().ok_or_else(|| {
+                        Error::Invalid(format!("entity {}: a verifier needs x509_hash", e.id))
+                    })?;
+                    entity.with_verifier_role(hash)
+                }
+                Role::CourtEscrow => {
+                    let key = e.escrow_key.as_ref().ok_or_else(|| {
+                        Error::Invalid(format!("entity {}: court_escrow needs escrow_key", e.id))
+                    })?;
+                    let mut jwk = toml_to_json(key)?;
+                    if let Value::Object(map) = &mut jwk {
+                        map.entry("kty").or_insert_with(|| "OKP".into());
+                        map.entry("crv").or_insert_with(|| "X25519".into());
+                    }
+                    let key = EscrowKey::from_jwk(&jwk).map_err(|_| {
+                        Error::Invalid(format!("entity {}: escrow_key is not an X25519 key", e.id))
+                    })?;
+                    entity.with_court_escrow_role(key)
+                }
+                other => entity.with_role(other),
+            };
+        }
+        builder = builder.entity(entity);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Invalid(format!("trust list: {e}")))
+}
+
+/// Signs a trust list with the authority's key.
+pub fn sign(list: &TrustList, authority: &dyn Signer) -> Result<String, Error> {
+    Ok(list.sign(authority)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credential_formats::crypto::{CryptoProvider, RustCrypto, SecretKey, SignatureAlgorithm};
+
+    const NOW: i64 = 1_795_953_600;
+
+    #[test]
+    fn a_description_becomes_a_signed_list_the_authority_key_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let issuer_key = PrivateJwk::new(
+            SecretKey::generate(SignatureAlgorithm::Es256).unwrap(),
+            Some("iss-1".into()),
+        );
+        std::fs::write(
+            dir.path().join("issuer.jwk"),
+            issuer_key.to_json().as_bytes(),
+        )
+        .unwrap();
+        let provider = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+        let provider_jwk = Jwk::new(provider.public_key()).with_kid("p-1").to_value();
+        let description = format!(
+            r#"
+            iss = "https://trust.example"
+            sequence = 3
+            [[entity]]
+            id = "https://issuer.example"
+            name = "State issuer"
+            key_files = ["issuer.jwk"]
+            roles = ["pid_issuer", "person_attestation_issuer"]
+            vct = ["urn:eudi:pid:1", "urn:be:identity:person-attestation:1"]
+            [[entity]]
+            id = "https://academy.example"
+            name = "Academy"
+            keys = [{{ kty = "EC", crv = "P-256", x = "{x}", y = "{y}", kid = "p-1" }}]
+            roles = ["training_provider"]
+            courses = ["WELD-101"]
+            "#,
+            x = provider_jwk["x"].as_str().unwrap(),
+            y = provider_jwk["y"].as_str().unwrap(),
+        );
+        let list = build(&description, dir.path(), NOW).unwrap();
+        let authority = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
+        let jwt = sign(&list, &*RustCrypto.signer(&authority).unwrap()).unwrap();
+        let verified =
+            TrustList::verify(&jwt, &RustCrypto, &authority.public_key(), NOW, Some(3)).unwrap();
+        assert_eq!(verified.sequence(), 3);
+        let issuer_public = issuer_key.secret().public_key();
+        verified
+            .issuer_for_vct(&issuer_public, "urn:eudi:pid:1", NOW)
+            .unwrap();
+        assert_eq!(
+            verified
+                .resolve_key("https://issuer.example", "iss-1")
+                .unwrap(),
+            &issuer_public
+        );
+        verified
+            .provider_for_course(&provider.public_key(), "WELD-101", NOW)
+            .unwrap();
+        assert!(
+            verified
+                .provider_for_course(&provider.public_key(), "COOK-1", NOW)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_descriptions_say_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, expected) in [
+            ("iss = 1", "trust-list description"),
+            (
+                "iss = \"https://t\"\nsequence = 1\nsurprise = true",
+                "unknown field",
+            ),
+            (
+                "iss = \"https://t\"\nsequence = 1\n[[entity]]\nid = \"v\"\nname = \"V\"\nroles = [\"verifier\"]",
+                "x509_hash",
+            ),
+            (
+                "iss = \"https://t\"\nsequence = 1\n[[entity]]\nid = \"x\"\nname = \"X\"\nroles = [\"wizard\"]",
+                "trust-list description",
+            ),
+        ] {
+            let err = build(text, dir.path(), NOW).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+}

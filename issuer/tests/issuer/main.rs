@@ -1,0 +1,5 @@
+//! The issuer service over real HTTP (TLS on loopback) against SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+mod flow;
+mod harness;

@@ -855,3 +855,6 @@ impl IssuerStore for SqlStore {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod conformance;

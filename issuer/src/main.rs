@@ -90,6 +90,19 @@ enum Command {
     /// Trust-list authority tools.
     #[command(subcommand)]
     TrustList(TrustListCommand),
+    /// Make development keys, a TLS PKI and a signed trust list (State issuer and a demo
+    /// provider), and print how to run them.
+    DevSetup {
+        /// Where to put everything.
+        #[arg(long, default_value = "dev-data")]
+        dir: PathBuf,
+        /// The State issuer's public URL.
+        #[arg(long, default_value = "https://localhost:8443")]
+        issuer_url: String,
+        /// The demo provider's public URL.
+        #[arg(long, default_value = "https://localhost:8444")]
+        provider_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -354,6 +367,37 @@ async fn main() -> Result<()> {
                 }
                 None => println!("{jwt}"),
             }
+        }
+        Command::DevSetup {
+            dir,
+            issuer_url,
+            provider_url,
+        } => {
+            let setup =
+                issuer::trust::dev_setup(&dir, &issuer_url, &provider_url, SystemClock.now())?;
+            let d = dir.display();
+            println!("Development set-up in {d}:");
+            println!("  trust list  {}", setup.trust_list.display());
+            println!("  anchor      {}", setup.anchor.display());
+            println!(
+                "  TLS CA      {}  (clients trust this)",
+                setup.tls.join("ca.pem").display()
+            );
+            println!();
+            println!("State issuer:");
+            println!(
+                "  issuer serve --public-url {issuer_url} --listen 127.0.0.1:8443 \\\n    --database-url {d}/issuer/issuer.db --key-dir {} \\\n    --trust-list {} --trust-anchor {} \\\n    --tls-cert {d}/tls/server.pem --tls-key {d}/tls/server.key",
+                setup.issuer_keys.display(),
+                setup.trust_list.display(),
+                setup.anchor.display()
+            );
+            println!("Training provider ({}):", issuer::trust::DEV_COURSE);
+            println!(
+                "  issuer serve --provider-name 'Welding Academy' --public-url {provider_url} --listen 127.0.0.1:8444 \\\n    --database-url {d}/provider/provider.db --key-dir {} \\\n    --trust-list {} --trust-anchor {} \\\n    --tls-cert {d}/tls/server.pem --tls-key {d}/tls/server.key",
+                setup.provider_keys.display(),
+                setup.trust_list.display(),
+                setup.anchor.display()
+            );
         }
     }
     Ok(())

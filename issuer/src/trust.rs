@@ -31,7 +31,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use credential_formats::crypto::Signer;
+use credential_formats::crypto::{CryptoProvider, Signer};
 use credential_formats::jose::{Jwk, PrivateJwk};
 use credential_formats::trust_list::{EscrowKey, Role, TrustList, TrustListBuilder, TrustedEntity};
 
@@ -179,7 +179,7 @@ pub fn sign(list: &TrustList, authority: &dyn Signer) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use credential_formats::crypto::{CryptoProvider, RustCrypto, SecretKey, SignatureAlgorithm};
+    use credential_formats::crypto::{RustCrypto, SecretKey, SignatureAlgorithm};
 
     const NOW: i64 = 1_795_953_600;
 
@@ -244,6 +244,43 @@ mod tests {
     }
 
     #[test]
+    fn dev_setup_makes_a_list_naming_issuer_and_provider_and_reruns_with_a_newer_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dev_setup(
+            dir.path(),
+            "https://localhost:8443",
+            "https://localhost:8444",
+            NOW,
+        )
+        .unwrap();
+        let anchor = public_jwk_from_file(&first.anchor).unwrap();
+        let jwt = std::fs::read_to_string(&first.trust_list).unwrap();
+        let list = TrustList::verify(&jwt, &RustCrypto, anchor.key(), NOW, None).unwrap();
+        assert_eq!(list.sequence(), 1);
+        let provider = public_jwk_from_file(&first.provider_keys.join("signing.jwk")).unwrap();
+        list.provider_for_course(provider.key(), DEV_COURSE, NOW)
+            .unwrap();
+        let issuer = public_jwk_from_file(&first.issuer_keys.join("signing.jwk")).unwrap();
+        list.issuer_for_vct(issuer.key(), "urn:eudi:pid:1", NOW)
+            .unwrap();
+        let second = dev_setup(
+            dir.path(),
+            "https://localhost:8443",
+            "https://localhost:8444",
+            NOW,
+        )
+        .unwrap();
+        let jwt = std::fs::read_to_string(&second.trust_list).unwrap();
+        let list = TrustList::verify(&jwt, &RustCrypto, anchor.key(), NOW, Some(2)).unwrap();
+        assert_eq!(list.sequence(), 2);
+        // Keys were kept.
+        assert_eq!(
+            public_jwk_from_file(&second.issuer_keys.join("signing.jwk")).unwrap(),
+            issuer
+        );
+    }
+
+    #[test]
     fn bad_descriptions_say_what_is_wrong() {
         let dir = tempfile::tempdir().unwrap();
         for (text, expected) in [
@@ -265,4 +302,101 @@ mod tests {
             assert!(err.contains(expected), "{text}: {err}");
         }
     }
+}
+
+/// What [`dev_setup`] made, for printing and for the local stack.
+#[derive(Debug, Clone)]
+pub struct DevSetup {
+    /// The State issuer's key directory (`signing.jwk`; `serve` adds the rest).
+    pub issuer_keys: std::path::PathBuf,
+    /// The demo provider's key directory.
+    pub provider_keys: std::path::PathBuf,
+    /// The trust-list authority's private key.
+    pub authority_key: std::path::PathBuf,
+    /// Its public JWK: the trust anchor.
+    pub anchor: std::path::PathBuf,
+    /// The description the list was built from (edit and re-sign with `trust-list sign`).
+    pub description: std::path::PathBuf,
+    /// The signed trust list.
+    pub trust_list: std::path::PathBuf,
+    /// The development TLS PKI (`ca.pem`, `server.pem`, `server.key`).
+    pub tls: std::path::PathBuf,
+}
+
+/// The course the development provider is accredited for.
+pub const DEV_COURSE: &str = "WELD-101";
+
+/// Makes (or reuses) development keys, TLS PKI and a signed trust list under `dir`: the
+/// State issuer at `issuer_url` and a demo training provider at `provider_url`, accredited for
+/// [`DEV_COURSE`]. Keys already there are kept; the list is re-signed with the next sequence.
+pub fn dev_setup(
+    dir: &Path,
+    issuer_url: &str,
+    provider_url: &str,
+    now: i64,
+) -> Result<DevSetup, Error> {
+    use service_kit::keys::load_or_generate_signing_key;
+    let setup = DevSetup {
+        issuer_keys: dir.join("issuer/keys"),
+        provider_keys: dir.join("provider/keys"),
+        authority_key: dir.join("trust/authority.jwk"),
+        anchor: dir.join("trust/authority.pub.jwk"),
+        description: dir.join("trust/description.toml"),
+        trust_list: dir.join("trust/trust-list.jwt"),
+        tls: dir.join("tls"),
+    };
+    load_or_generate_signing_key(&setup.issuer_keys.join("signing.jwk"))?;
+    load_or_generate_signing_key(&setup.provider_keys.join("signing.jwk"))?;
+    let (authority, _) = load_or_generate_signing_key(&setup.authority_key)?;
+    service_kit::tls::dev_pki(&setup.tls)?;
+    let mut anchor = authority.public();
+    if let Some(kid) = authority.kid() {
+        anchor = anchor.with_kid(kid);
+    }
+    std::fs::write(&setup.anchor, anchor.to_value().to_string())
+        .map_err(|e| Error::Config(format!("{}: {e}", setup.anchor.display())))?;
+    // Each re-run publishes a newer list, as a real authority would.
+    let sequence = std::fs::read_to_string(&setup.description)
+        .ok()
+        .and_then(|text| toml::from_str::<Description>(&text).ok())
+        .map_or(1, |d| d.sequence + 1);
+    let vct: Vec<String> = credential_formats::credentials::CredentialType::ALL
+        .iter()
+        .map(|t| format!("\"{}\"", t.vct()))
+        .collect();
+    let description = format!(
+        r#"# Development trust list, made by `issuer dev-setup`. Edit, then re-sign with
+# `issuer trust-list sign {desc} --authority-key {auth} --out {out}`.
+iss = "https://trust.localhost"
+sequence = {sequence}
+valid_days = 30
+
+[[entity]]
+id = "{issuer_url}"
+name = "State issuer (development)"
+key_files = ["../issuer/keys/signing.jwk"]
+roles = ["pid_issuer", "person_attestation_issuer"]
+vct = [{vct}]
+
+[[entity]]
+id = "{provider_url}"
+name = "Welding Academy (development)"
+key_files = ["../provider/keys/signing.jwk"]
+roles = ["training_provider"]
+courses = ["{DEV_COURSE}"]
+"#,
+        desc = setup.description.display(),
+        auth = setup.authority_key.display(),
+        out = setup.trust_list.display(),
+        vct = vct.join(", "),
+    );
+    std::fs::write(&setup.description, &description)
+        .map_err(|e| Error::Config(format!("{}: {e}", setup.description.display())))?;
+    let base = dir.join("trust");
+    let list = build(&description, &base, now)?;
+    let signer = credential_formats::crypto::AwsLc.signer(authority.secret())?;
+    let jwt = sign(&list, &*signer)?;
+    std::fs::write(&setup.trust_list, jwt)
+        .map_err(|e| Error::Config(format!("{}: {e}", setup.trust_list.display())))?;
+    Ok(setup)
 }

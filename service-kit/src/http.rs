@@ -137,3 +137,26 @@ pub async fn serve_tls(
     }
     Ok(())
 }
+
+/// The span of one request: method and route template only. The URI is left out on purpose:
+/// its path holds identifiers and its query may hold a token someone put there by mistake.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", axum::extract::MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
+}
+
+/// The request log layer the services share: one span per request (method and route
+/// template), and one INFO line per response with its status and latency.
+pub fn trace_layer() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
+    tower_http::trace::DefaultOnRequest,
+    tower_http::trace::DefaultOnResponse,
+> {
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&axum::http::Request<axum::body::Body>) -> tracing::Span)
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+}

@@ -10,7 +10,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use service_kit::BearerSecret;
-use tower_http::trace::TraceLayer;
 
 use crate::Issuer;
 
@@ -56,6 +55,6 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/offers", post(admin::create_offer))
         .route("/admin/credentials/{id}/{action}", post(admin::set_status))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TraceLayer::new_for_http())
+        .layer(service_kit::http::trace_layer())
         .with_state(state)
 }

@@ -738,6 +738,25 @@ impl TrustList {
         Ok(entity)
     }
 
+    /// May `key` issue a qualification credential (`vct`) for `course` at time `t`? Either a
+    /// training provider accredited for the course — providers issue qualifications and
+    /// nothing else, so they list no `vct` — or an issuer listing `vct` (the State, for
+    /// diplomas). This is the check a verifier of a qualification makes.
+    pub fn qualification_issuer(
+        &self,
+        key: &PublicKey,
+        vct: &str,
+        course: &str,
+        t: UnixTime,
+    ) -> Result<&TrustedEntity, TrustListError> {
+        let entity = self.entity_by_key(key)?;
+        if entity.has_role(Role::TrainingProvider) {
+            self.provider_for_course(key, course, t)
+        } else {
+            self.issuer_for_vct(key, vct, t)
+        }
+    }
+
     /// Is `key` a judge's signing key at time `t`?
     pub fn court_judge(
         &self,

@@ -272,6 +272,29 @@ fn provider_for_course_positive_and_negative() {
 }
 
 #[test]
+fn qualification_issuers_are_accredited_providers_or_listed_issuers() {
+    let k = keys();
+    let list = builder(&k).build().unwrap();
+    let qualification = "urn:be:identity:qualification:1";
+    let t = T0 + DAY;
+    let provider = k.provider.public_key();
+    assert!(list.qualification_issuer(&provider, qualification, "C-101", t).is_ok());
+    assert_eq!(
+        list.qualification_issuer(&provider, qualification, "C-999", t),
+        Err(TrustListError::CourseNotAllowed)
+    );
+    // The State issuer of this list does not list the qualification type.
+    assert_eq!(
+        list.qualification_issuer(&k.issuer.public_key(), qualification, "C-101", t),
+        Err(TrustListError::VctNotAllowed)
+    );
+    assert_eq!(
+        list.qualification_issuer(&k.ledger.public_key(), qualification, "C-101", t),
+        Err(TrustListError::RoleNotHeld(Role::PidIssuer))
+    );
+}
+
+#[test]
 fn verifier_queries() {
     let k = keys();
     let list = builder(&k).build().unwrap();

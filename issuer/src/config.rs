@@ -31,7 +31,8 @@ pub struct Config {
     pub database_url: String,
     /// On PostgreSQL, the schema to work in.
     pub database_schema: Option<String>,
-    /// Where keys live: `signing.jwk`, `register.key`, `admin.token`; made on first run.
+    /// Where keys live: `signing.jwk`, `register.key`, `nonce.key`, `admin.token`; made on
+    /// first run.
     pub key_dir: PathBuf,
     /// The admin API's bearer token; read from (or made into) `key_dir/admin.token` if
     /// absent.
@@ -82,6 +83,9 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
     } else {
         None
     };
+    let nonce_path = config.key_dir.join("nonce.key");
+    let (nonce, origin) = load_or_generate_secret(&nonce_path)?;
+    announce("c_nonce MAC key", &nonce_path, origin);
     let admin = match &config.admin_token {
         Some(token) => BearerSecret::new(token),
         None => {
@@ -115,7 +119,11 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
     let issuer = Issuer::new(
         config.settings.clone(),
         Arc::new(store),
-        Keys { signing, register },
+        Keys {
+            signing,
+            register,
+            nonce,
+        },
         trust_list,
         clock,
     )?;

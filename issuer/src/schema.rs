@@ -4,7 +4,9 @@
 //! - `persons`: the register — PID attributes and the `person_handle`.
 //! - `offers`: open credential offers; only hashes of the pre-authorized code and of the
 //!   `tx_code`, and the by-reference offer body until it is redeemed.
-//! - `access_tokens`, `nonces`: hashes and expiry, purged when expired.
+//! - `access_tokens`: hashes and expiry, purged when expired.
+//! - `nonces`: hashes of the `c_nonce`s used, until they expire (the nonces themselves are
+//!   stateless: MACed with their expiry, so the unauthenticated Nonce Endpoint writes nothing).
 //! - `offer_issuance`: which configuration of an offer was issued (each once).
 //! - `credentials`: what status management needs — id, type, person, status list and index,
 //!   validity, status.

@@ -4,8 +4,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use credential_formats::credentials::CredentialType;
 use credential_formats::crypto::{AwsLc, CryptoProvider, Signer};
@@ -133,6 +138,56 @@ pub struct Keys {
     pub signing: PrivateJwk,
     /// `K_reg`: only the State profile has one.
     pub register: Option<RegisterKey>,
+    /// The key `c_nonce`s are MACed with (shared by replicas).
+    pub nonce: Zeroizing<[u8; 32]>,
+}
+
+/// Makes and checks stateless `c_nonce`s: `random(16) ‖ exp(8, big-endian) ‖
+/// HMAC-SHA256(key, "c_nonce/v1" ‖ random ‖ exp)[..16]`, base64url.
+struct NonceKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for NonceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NonceKey(..)")
+    }
+}
+
+impl NonceKey {
+    fn tag(&self, body: &[u8]) -> Result<[u8; 16], Error> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0[..])
+            .map_err(|_| Error::Config("nonce key".into()))?;
+        mac.update(b"c_nonce/v1");
+        mac.update(body);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&full[..16]);
+        Ok(tag)
+    }
+
+    fn make(&self, expires_at: i64) -> Result<String, Error> {
+        let mut bytes = [0u8; 40];
+        credential_formats::crypto::fill_random(&mut bytes[..16])?;
+        bytes[16..24].copy_from_slice(&expires_at.to_be_bytes());
+        let tag = self.tag(&bytes[..24])?;
+        bytes[24..].copy_from_slice(&tag);
+        Ok(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The nonce's expiry, if it is one of ours and has not expired.
+    fn check(&self, nonce: &str, now: i64) -> Option<i64> {
+        let bytes = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+        if bytes.len() != 40 {
+            return None;
+        }
+        let tag = self.tag(&bytes[..24]).ok()?;
+        if !bool::from(tag.ct_eq(&bytes[24..])) {
+            return None;
+        }
+        let mut exp = [0u8; 8];
+        exp.copy_from_slice(&bytes[16..24]);
+        let expires_at = i64::from_be_bytes(exp);
+        (expires_at > now).then_some(expires_at)
+    }
 }
 
 /// A signed trust list the issuer serves, and checks its own authorisation against.
@@ -153,6 +208,7 @@ pub struct Issuer {
     public_jwk: Jwk,
     kid: String,
     register: Option<RegisterKey>,
+    nonce_key: NonceKey,
     trust_list: Option<PublishedTrustList>,
     clock: Arc<dyn Clock>,
     status_cache: Mutex<HashMap<i64, Published>>,
@@ -330,6 +386,7 @@ impl Issuer {
             public_jwk,
             kid,
             register: keys.register,
+            nonce_key: NonceKey(keys.nonce),
             trust_list,
             clock,
             status_cache: Mutex::new(HashMap::new()),
@@ -575,12 +632,13 @@ impl Issuer {
         }
     }
 
-    /// The Nonce Endpoint (§7): a fresh `c_nonce`, valid once.
+    /// The Nonce Endpoint (§7): a fresh `c_nonce`, valid once. Stateless — 128 random bits
+    /// and the expiry under a MAC — so this unauthenticated endpoint writes nothing; what is
+    /// recorded is each nonce's use, by an authenticated credential request.
     pub async fn nonce(&self) -> Result<NonceResponse, ApiError> {
-        let nonce = credential_formats::crypto::random_token(32).map_err(ApiError::internal)?;
-        self.store
-            .insert_nonce(&nonce_hash(&nonce), self.now() + self.settings.nonce_ttl)
-            .await
+        let nonce = self
+            .nonce_key
+            .make(self.now() + self.settings.nonce_ttl)
             .map_err(ApiError::internal)?;
         NonceResponse::new(nonce).map_err(ApiError::internal)
     }
@@ -674,11 +732,14 @@ impl Issuer {
             holders.push(proof.jwk);
         }
         for nonce in &nonces {
-            let fresh = self
-                .store
-                .consume_nonce(&nonce_hash(nonce), now)
-                .await
-                .map_err(ApiError::internal)?;
+            let fresh = match self.nonce_key.check(nonce, now) {
+                Some(expires_at) => self
+                    .store
+                    .use_nonce(&nonce_hash(nonce), expires_at)
+                    .await
+                    .map_err(ApiError::internal)?,
+                None => false,
+            };
             if !fresh {
                 return Err(credential_error(
                     "invalid_nonce",
@@ -943,5 +1004,45 @@ impl Issuer {
             "issuer": self.settings.credential_issuer,
             "jwks": {"keys": [self.public_jwk.to_value()]},
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> NonceKey {
+        NonceKey(Zeroizing::new([byte; 32]))
+    }
+
+    #[test]
+    fn nonces_check_until_they_expire_and_only_under_their_key() {
+        let k = key(1);
+        let nonce = k.make(1_000).unwrap();
+        assert_eq!(k.check(&nonce, 999), Some(1_000));
+        assert_eq!(k.check(&nonce, 1_000), None);
+        assert_eq!(key(2).check(&nonce, 999), None);
+        assert_ne!(k.make(1_000).unwrap(), nonce, "128 random bits each");
+    }
+
+    #[test]
+    fn a_tampered_or_malformed_nonce_is_refused() {
+        let k = key(1);
+        let nonce = k.make(1_000).unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
+        // Pushing the expiry forward breaks the MAC.
+        bytes[23] ^= 1;
+        assert_eq!(k.check(&URL_SAFE_NO_PAD.encode(&bytes), 999), None);
+        assert_eq!(k.check("not base64 !", 0), None);
+        assert_eq!(k.check(&nonce[..40], 0), None);
+    }
+
+    #[test]
+    fn tx_codes_are_digits_of_the_asked_length() {
+        for len in [4, 6, 8] {
+            let code = numeric_code(len).unwrap();
+            assert_eq!(code.len(), len as usize);
+            assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        }
     }
 }

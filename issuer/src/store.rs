@@ -1,7 +1,7 @@
 //! The issuer's storage: one trait, [`IssuerStore`], and its SQL implementation, which runs
 //! the same statements on SQLite and PostgreSQL (see `service_kit::db`).
 //!
-//! Every operation that must not happen twice — redeeming a code, consuming a nonce,
+//! Every operation that must not happen twice — redeeming a code, using a nonce,
 //! issuing a configuration of an offer, taking a status-list index, changing a status — is
 //! one conditional statement or one transaction, so concurrent requests and replicas sharing
 //! a PostgreSQL database cannot double it.
@@ -289,10 +289,9 @@ pub trait IssuerStore: Send + Sync + std::fmt::Debug {
     /// What an unexpired access token grants.
     async fn grant(&self, token_hash: &Digest, now: i64) -> Result<Option<Grant>, Error>;
 
-    /// Records a `c_nonce`.
-    async fn insert_nonce(&self, nonce_hash: &Digest, expires_at: i64) -> Result<(), Error>;
-    /// Consumes a `c_nonce`: `true` once if it was issued and has not expired.
-    async fn consume_nonce(&self, nonce_hash: &Digest, now: i64) -> Result<bool, Error>;
+    /// Records that a (valid, unexpired) `c_nonce` was used: `true` the first time, `false`
+    /// for a replay. Kept until `expires_at`, after which the nonce is refused anyway.
+    async fn use_nonce(&self, nonce_hash: &Digest, expires_at: i64) -> Result<bool, Error>;
 
     /// Marks `configuration_id` of `offer_id` issued and records `credentials`, each with a
     /// random, never reused status-list index — or reports that it was issued already.
@@ -635,22 +634,13 @@ impl IssuerStore for SqlStore {
             .transpose()
     }
 
-    async fn insert_nonce(&self, nonce_hash: &Digest, expires_at: i64) -> Result<(), Error> {
-        self.db
-            .execute(
-                "INSERT INTO nonces (nonce_hash, expires_at) VALUES ($1, $2)",
-                params![*nonce_hash, expires_at],
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn consume_nonce(&self, nonce_hash: &Digest, now: i64) -> Result<bool, Error> {
+    async fn use_nonce(&self, nonce_hash: &Digest, expires_at: i64) -> Result<bool, Error> {
         let n = self
             .db
             .execute(
-                "DELETE FROM nonces WHERE nonce_hash = $1 AND expires_at > $2",
-                params![*nonce_hash, now],
+                "INSERT INTO nonces (nonce_hash, expires_at) VALUES ($1, $2)
+                 ON CONFLICT (nonce_hash) DO NOTHING",
+                params![*nonce_hash, expires_at],
             )
             .await?;
         Ok(n == 1)

@@ -278,7 +278,10 @@ fn qualification_issuers_are_accredited_providers_or_listed_issuers() {
     let qualification = "urn:be:identity:qualification:1";
     let t = T0 + DAY;
     let provider = k.provider.public_key();
-    assert!(list.qualification_issuer(&provider, qualification, "C-101", t).is_ok());
+    assert!(
+        list.qualification_issuer(&provider, qualification, "C-101", t)
+            .is_ok()
+    );
     assert_eq!(
         list.qualification_issuer(&provider, qualification, "C-999", t),
         Err(TrustListError::CourseNotAllowed)

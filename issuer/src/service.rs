@@ -688,11 +688,13 @@ impl Issuer {
             .iter()
             .any(|c| c == configuration_id)
         {
+            // RFC 6750 §3: a token that does not enable the access gets a challenge too.
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "insufficient_scope",
                 "the access token does not cover this credential configuration",
-            ));
+            )
+            .with_challenge("Bearer error=\"insufficient_scope\""));
         }
         let proofs = match request.proofs() {
             Some(Proofs::Jwt(jwts)) => jwts,

@@ -30,12 +30,11 @@ fn json_body<T: DeserializeOwned>(
     if raw.len() > MAX_ADMIN_BODY {
         return Err(ApiError::too_large());
     }
-    let value = credential_formats::json::parse(&raw, MAX_ADMIN_BODY)
-        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
-    serde_json::from_value(value).map_err(|e| {
-        // serde's message names the field and the expected type, not the value.
-        ApiError::bad_request("invalid_request", e.to_string())
-    })
+    // Not `serde_json::from_value`: its messages quote the value of a field of the wrong type
+    // ("invalid type: integer `19900530`, expected a string"), which here is personal data.
+    // The formats' parser keeps the expected type and drops the value.
+    credential_formats::json::parse_as(&raw, MAX_ADMIN_BODY)
+        .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))
 }
 
 /// `POST /admin/persons`: records a person's PID attributes.

@@ -166,6 +166,39 @@ impl TestIssuer {
         }
     }
 
+    /// Stops the server and lets go of the database (its last handle is dropped, so SQLite
+    /// checkpoints its WAL and closes), keeping the files: the temp dir is handed back.
+    pub async fn stop_keeping_files(self) -> TempDir {
+        let TestIssuer {
+            dir,
+            state,
+            mut stop,
+            mut server,
+            ..
+        } = self;
+        if let Some(stop) = stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = server.take() {
+            server.await.unwrap().unwrap();
+        }
+        // The purge task is aborted when the server stops; it lets go of the issuer once the
+        // runtime gets to it.
+        for _ in 0..500 {
+            if Arc::strong_count(&state.issuer) == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            Arc::strong_count(&state.issuer),
+            1,
+            "the issuer is still held"
+        );
+        drop(state);
+        dir
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -180,16 +213,18 @@ impl TestIssuer {
             .unwrap()
     }
 
+    pub async fn admin_get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn enrol(&self, birthdate: &str, number: &str) -> String {
         let response = self
-            .admin_post(
-                "/admin/persons",
-                json!({
-                    "family_name": "Peeters", "given_name": "An", "birthdate": birthdate,
-                    "nationalities": ["BE"], "personal_administrative_number": number,
-                    "address": {"street_address": "Veldstraat 1", "locality": "Gent", "country": "BE"}
-                }),
-            )
+            .admin_post("/admin/persons", person(birthdate, number))
             .await;
         assert!(
             response.status().is_success(),
@@ -224,17 +259,27 @@ impl TestIssuer {
             .unwrap()
     }
 
-    pub async fn token(&self, code: &str, tx_code: &str) -> String {
-        let response = self
-            .token_response(&[
-                (
-                    "grant_type",
-                    "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-                ),
-                ("pre-authorized_code", code),
-                ("tx_code", tx_code),
-            ])
+    /// An enrolled person and an offer of `configurations` for them: (code, tx_code).
+    pub async fn person_offer(&self, configurations: &[&str]) -> (String, String) {
+        let person = self.enrol("1990-05-01", "90.05.01-123.45").await;
+        let (created, code) = self
+            .offer(json!({"person_id": person, "credential_configuration_ids": configurations}))
             .await;
+        (code, created["tx_code"].as_str().unwrap().to_owned())
+    }
+
+    /// The Token Request of the pre-authorized code flow.
+    pub async fn redeem(&self, code: &str, tx_code: &str) -> reqwest::Response {
+        self.token_response(&[
+            ("grant_type", PRE_AUTHORIZED_CODE_GRANT),
+            ("pre-authorized_code", code),
+            ("tx_code", tx_code),
+        ])
+        .await
+    }
+
+    pub async fn token(&self, code: &str, tx_code: &str) -> String {
+        let response = self.redeem(code, tx_code).await;
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         response.json::<Value>().await.unwrap()["access_token"]
             .as_str()
@@ -304,6 +349,22 @@ impl TestIssuer {
     }
 }
 
+pub const PRE_AUTHORIZED_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+/// An enrolment of the register (the PID attributes of one person).
+pub fn person(birthdate: &str, number: &str) -> Value {
+    json!({
+        "family_name": "Peeters", "given_name": "An", "birthdate": birthdate,
+        "nationalities": ["BE"], "personal_administrative_number": number,
+        "address": {"street_address": "Veldstraat 1", "locality": "Gent", "country": "BE"}
+    })
+}
+
+/// The body of a Credential Request for `configuration` with these key proofs.
+pub fn credential_request(configuration: &str, proofs: &[String]) -> Value {
+    json!({"credential_configuration_id": configuration, "proofs": {"jwt": proofs}})
+}
+
 /// A fresh PostgreSQL schema name.
 pub fn fresh_schema() -> String {
     format!(
@@ -317,9 +378,22 @@ pub fn fresh_schema() -> String {
 
 /// The error code of an error response, checking its shape.
 pub async fn error_of(response: reqwest::Response) -> (u16, String) {
+    let (status, error, _) = error_described(response).await;
+    (status, error)
+}
+
+/// The status, error code and description of an error response, checking its shape.
+pub async fn error_described(response: reqwest::Response) -> (u16, String, String) {
     let status = response.status().as_u16();
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
-    assert!(body["error_description"].is_string(), "{body}");
-    (status, body["error"].as_str().unwrap().to_owned())
+    let description = body["error_description"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error_description: {body}"))
+        .to_owned();
+    (
+        status,
+        body["error"].as_str().unwrap().to_owned(),
+        description,
+    )
 }

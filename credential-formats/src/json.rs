@@ -103,10 +103,18 @@ pub(crate) fn from_serde(err: serde_json::Error) -> JsonError {
 
 /// Keeps serde's description of *what* was expected and drops the quoted input.
 fn sanitise(message: &str) -> String {
-    // serde's data errors read "invalid type: string \"value\", expected u64 at line …" or
-    // "missing field `vct`". Only the first form can quote input.
+    // serde's data errors read "invalid type: string \"value\", expected u64 at line …",
+    // "unknown variant `value`, expected one of …", "unknown field `name`, expected …" or
+    // "missing field `vct`". All but the last quote input (a value, or a name the sender
+    // chose).
     let message = message.split(" at line ").next().unwrap_or(message);
-    for prefix in ["invalid type", "invalid value", "invalid length"] {
+    for prefix in [
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+        "unknown field",
+    ] {
         if let Some(rest) = message.strip_prefix(prefix) {
             return match rest.rfind(", expected ") {
                 Some(at) => format!("{prefix}{}", &rest[at..]),
@@ -208,6 +216,32 @@ mod tests {
             parse(br#"{"x":[{"b":1,"b":1}]}"#, 100),
             Err(JsonError::DuplicateMember)
         );
+    }
+
+    #[test]
+    fn schema_errors_never_quote_the_input() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            kind: Kind,
+            n: u8,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            Alpha,
+        }
+        for input in [
+            r#"{"kind":"secret-variant","n":1}"#,
+            r#"{"kind":"alpha","n":"secret-string"}"#,
+            r#"{"kind":"alpha","n":1,"secret-field":1}"#,
+        ] {
+            let err = parse_as::<T>(input.as_bytes(), 1000)
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("secret"), "{input}: {err}");
+        }
     }
 
     #[test]

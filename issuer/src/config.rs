@@ -31,7 +31,7 @@ pub struct Config {
     pub database_url: String,
     /// On PostgreSQL, the schema to work in.
     pub database_schema: Option<String>,
-    /// Where keys live: `signing.jwk`, `register.key`, `nonce.key`, `admin.token`; made on
+    /// Where keys live: `signing.jwk`, `register.key`, `mac.key`, `admin.token`; made on
     /// first run.
     pub key_dir: PathBuf,
     /// The admin API's bearer token; read from (or made into) `key_dir/admin.token` if
@@ -83,9 +83,9 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
     } else {
         None
     };
-    let nonce_path = config.key_dir.join("nonce.key");
-    let (nonce, origin) = load_or_generate_secret(&nonce_path)?;
-    announce("c_nonce MAC key", &nonce_path, origin);
+    let mac_path = config.key_dir.join("mac.key");
+    let (mac, origin) = load_or_generate_secret(&mac_path)?;
+    announce("server MAC key", &mac_path, origin);
     let admin = match &config.admin_token {
         Some(token) => BearerSecret::new(token),
         None => {
@@ -122,7 +122,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         Keys {
             signing,
             register,
-            nonce,
+            mac,
         },
         trust_list,
         clock,

@@ -265,8 +265,10 @@ async fn main() -> Result<()> {
             } else {
                 std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?
             };
+            // The strict parser's errors name the field and type, never the value.
             let enrolment: Enrolment =
-                serde_json::from_str(&text).context("the enrolment is not valid JSON")?;
+                credential_formats::json::parse_as(text.as_bytes(), 64 * 1024)
+                    .map_err(|e| anyhow::anyhow!("the enrolment is not valid: {e}"))?;
             let opened = issuer::open(&common.config()).await?;
             let enrolled = opened.state.issuer.enrol(enrolment).await?;
             println!("{}", serde_json::to_string_pretty(&enrolled)?);
@@ -283,8 +285,11 @@ async fn main() -> Result<()> {
         } => {
             let qualification: Option<Qualification> = match qualification {
                 Some(path) => Some(
-                    serde_json::from_str(&std::fs::read_to_string(&path)?)
-                        .context("the qualification file is not valid")?,
+                    credential_formats::json::parse_as(
+                        std::fs::read_to_string(&path)?.as_bytes(),
+                        64 * 1024,
+                    )
+                    .map_err(|e| anyhow::anyhow!("the qualification file is not valid: {e}"))?,
                 ),
                 None => None,
             };

@@ -2,8 +2,8 @@
 //!
 //! What is kept, and why (the issuer keeps no salt, disclosure or issued SD-JWT):
 //! - `persons`: the register — PID attributes and the `person_handle`.
-//! - `offers`: open credential offers; only hashes of the pre-authorized code and of the
-//!   `tx_code`, and the by-reference offer body until it is redeemed.
+//! - `offers`: credential offers; a digest of the pre-authorized code (itself derived from
+//!   the offer id under the server MAC key, never stored) and a keyed check of the `tx_code`.
 //! - `access_tokens`: hashes and expiry, purged when expired.
 //! - `nonces`: hashes of the `c_nonce`s used, until they expire (the nonces themselves are
 //!   stateless: MACed with their expiry, so the unauthenticated Nonce Endpoint writes nothing).
@@ -34,7 +34,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             person_id TEXT REFERENCES persons(id),
             configuration_ids TEXT NOT NULL,
             payload TEXT,
-            offer_json TEXT,
+            by_reference INTEGER NOT NULL,
             created_at INTEGER NOT NULL,
             expires_at INTEGER NOT NULL,
             tx_failures INTEGER NOT NULL DEFAULT 0,
@@ -97,7 +97,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             person_id TEXT REFERENCES persons(id),
             configuration_ids TEXT NOT NULL,
             payload TEXT,
-            offer_json TEXT,
+            by_reference BIGINT NOT NULL,
             created_at BIGINT NOT NULL,
             expires_at BIGINT NOT NULL,
             tx_failures BIGINT NOT NULL DEFAULT 0,

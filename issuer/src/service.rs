@@ -138,27 +138,50 @@ pub struct Keys {
     pub signing: PrivateJwk,
     /// `K_reg`: only the State profile has one.
     pub register: Option<RegisterKey>,
-    /// The key `c_nonce`s are MACed with (shared by replicas).
-    pub nonce: Zeroizing<[u8; 32]>,
+    /// The server MAC key (shared by replicas, never in the database): it makes the
+    /// stateless `c_nonce`s, derives pre-authorized codes from offer ids, and keys the
+    /// `tx_code` checks, so a copy of the database alone can neither show an open offer's
+    /// code nor test `tx_code` guesses offline.
+    pub mac: Zeroizing<[u8; 32]>,
 }
 
-/// Makes and checks stateless `c_nonce`s: `random(16) ‖ exp(8, big-endian) ‖
-/// HMAC-SHA256(key, "c_nonce/v1" ‖ random ‖ exp)[..16]`, base64url.
-struct NonceKey(Zeroizing<[u8; 32]>);
+/// The server MAC key, with a label per use.
+struct MacKey(Zeroizing<[u8; 32]>);
 
-impl std::fmt::Debug for NonceKey {
+impl std::fmt::Debug for MacKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NonceKey(..)")
+        f.write_str("MacKey(..)")
     }
 }
 
-impl NonceKey {
-    fn tag(&self, body: &[u8]) -> Result<[u8; 16], Error> {
+impl MacKey {
+    /// HMAC-SHA256 over `label` and the length-prefixed `parts`.
+    fn mac(&self, label: &[u8], parts: &[&[u8]]) -> Result<[u8; 32], Error> {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0[..])
-            .map_err(|_| Error::Config("nonce key".into()))?;
-        mac.update(b"c_nonce/v1");
-        mac.update(body);
-        let full = mac.finalize().into_bytes();
+            .map_err(|_| Error::Config("MAC key".into()))?;
+        mac.update(label);
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        Ok(mac.finalize().into_bytes().into())
+    }
+
+    /// The pre-authorized code of an offer: never stored, re-derived when the offer is
+    /// fetched by reference.
+    fn pre_authorized_code(&self, offer_id: &str) -> Result<String, Error> {
+        Ok(URL_SAFE_NO_PAD.encode(self.mac(b"pre-authorized_code/v1", &[offer_id.as_bytes()])?))
+    }
+
+    /// What the store keeps to check a `tx_code` against.
+    fn tx_code_check(&self, code: &str, tx_code: &str) -> Result<Digest, Error> {
+        self.mac(b"tx_code/v1", &[code.as_bytes(), tx_code.as_bytes()])
+    }
+
+    /// A stateless `c_nonce`: `random(16) ‖ exp(8, big-endian) ‖
+    /// HMAC-SHA256(key, "c_nonce/v1" ‖ random ‖ exp)[..16]`, base64url.
+    fn tag(&self, body: &[u8]) -> Result<[u8; 16], Error> {
+        let full = self.mac(b"c_nonce/v1", &[body])?;
         let mut tag = [0u8; 16];
         tag.copy_from_slice(&full[..16]);
         Ok(tag)
@@ -208,7 +231,7 @@ pub struct Issuer {
     public_jwk: Jwk,
     kid: String,
     register: Option<RegisterKey>,
-    nonce_key: NonceKey,
+    mac: MacKey,
     trust_list: Option<PublishedTrustList>,
     clock: Arc<dyn Clock>,
     status_cache: Mutex<HashMap<i64, Published>>,
@@ -283,10 +306,6 @@ fn sha256(parts: &[&[u8]]) -> Digest {
 
 fn code_hash(code: &str) -> Digest {
     sha256(&[b"pre-authorized_code", code.as_bytes()])
-}
-
-fn tx_code_check(code: &str, tx_code: &str) -> Digest {
-    sha256(&[b"tx_code", code.as_bytes(), tx_code.as_bytes()])
 }
 
 fn token_hash(token: &str) -> Digest {
@@ -386,7 +405,7 @@ impl Issuer {
             public_jwk,
             kid,
             register: keys.register,
-            nonce_key: NonceKey(keys.nonce),
+            mac: MacKey(keys.mac),
             trust_list,
             clock,
             status_cache: Mutex::new(HashMap::new()),
@@ -481,22 +500,9 @@ impl Issuer {
         }
 
         let offer_id = credential_formats::crypto::random_token(16)?;
-        let code = credential_formats::crypto::random_token(32)?;
+        let code = self.mac.pre_authorized_code(&offer_id)?;
         let tx_code = numeric_code(self.settings.tx_code_length)?;
-        let tx = TxCode::new(
-            Some(InputMode::Numeric),
-            Some(self.settings.tx_code_length),
-            Some("The code you were given at the desk".into()),
-        )?;
-        let grant = PreAuthorizedCodeGrant::new(code.clone(), Some(tx), None)?;
-        let offer = CredentialOffer::new(
-            self.settings.credential_issuer.clone(),
-            request.credential_configuration_ids.clone(),
-            Some(Grants {
-                authorization_code: None,
-                pre_authorized_code: Some(grant),
-            }),
-        )?;
+        let offer = self.offer_object(&offer_id, &request.credential_configuration_ids)?;
         let offer_json = offer.to_json();
         let link = if request.by_value {
             CredentialOfferUri::ByValue(offer.clone())
@@ -518,11 +524,11 @@ impl Issuer {
             .insert_offer(&NewOffer {
                 id: offer_id.clone(),
                 code_hash: code_hash(&code),
-                tx_code_check: Some(tx_code_check(&code, &tx_code)),
+                tx_code_check: Some(self.mac.tx_code_check(&code, &tx_code)?),
                 person_id: request.person_id.clone(),
                 configuration_ids: request.credential_configuration_ids.clone(),
                 payload,
-                offer_json: (!request.by_value).then(|| offer_json.clone()),
+                by_reference: !request.by_value,
                 created_at: now,
                 expires_at,
             })
@@ -560,9 +566,38 @@ impl Issuer {
         Ok(())
     }
 
-    /// The body of an open by-reference offer (`GET credential_offer_uri`).
+    /// The offer object, its code derived from the offer id.
+    fn offer_object(
+        &self,
+        offer_id: &str,
+        configuration_ids: &[String],
+    ) -> Result<CredentialOffer, Error> {
+        let tx = TxCode::new(
+            Some(InputMode::Numeric),
+            Some(self.settings.tx_code_length),
+            Some("The code you were given at the desk".into()),
+        )?;
+        let grant =
+            PreAuthorizedCodeGrant::new(self.mac.pre_authorized_code(offer_id)?, Some(tx), None)?;
+        Ok(CredentialOffer::new(
+            self.settings.credential_issuer.clone(),
+            configuration_ids.to_vec(),
+            Some(Grants {
+                authorization_code: None,
+                pre_authorized_code: Some(grant),
+            }),
+        )?)
+    }
+
+    /// The body of an open by-reference offer (`GET credential_offer_uri`), rebuilt from the
+    /// offer id: the pre-authorized code is never stored.
     pub async fn offer_body(&self, id: &str) -> Result<Option<String>, Error> {
-        self.store.offer_body(id, self.now()).await
+        match self.store.open_offer_by_reference(id, self.now()).await? {
+            Some(configuration_ids) => {
+                Ok(Some(self.offer_object(id, &configuration_ids)?.to_json()))
+            }
+            None => Ok(None),
+        }
     }
 
     // ---------------------------------------------------------------- OpenID4VCI endpoints
@@ -586,7 +621,9 @@ impl Issuer {
         let token = credential_formats::crypto::random_token(32).map_err(ApiError::internal)?;
         let check = tx_code
             .as_deref()
-            .map(|t| tx_code_check(&pre_authorized_code, t));
+            .map(|t| self.mac.tx_code_check(&pre_authorized_code, t))
+            .transpose()
+            .map_err(ApiError::internal)?;
         let outcome = self
             .store
             .redeem(
@@ -637,7 +674,7 @@ impl Issuer {
     /// recorded is each nonce's use, by an authenticated credential request.
     pub async fn nonce(&self) -> Result<NonceResponse, ApiError> {
         let nonce = self
-            .nonce_key
+            .mac
             .make(self.now() + self.settings.nonce_ttl)
             .map_err(ApiError::internal)?;
         NonceResponse::new(nonce).map_err(ApiError::internal)
@@ -734,7 +771,7 @@ impl Issuer {
             holders.push(proof.jwk);
         }
         for nonce in &nonces {
-            let fresh = match self.nonce_key.check(nonce, now) {
+            let fresh = match self.mac.check(nonce, now) {
                 Some(expires_at) => self
                     .store
                     .use_nonce(&nonce_hash(nonce), expires_at)
@@ -1013,8 +1050,27 @@ impl Issuer {
 mod tests {
     use super::*;
 
-    fn key(byte: u8) -> NonceKey {
-        NonceKey(Zeroizing::new([byte; 32]))
+    fn key(byte: u8) -> MacKey {
+        MacKey(Zeroizing::new([byte; 32]))
+    }
+
+    #[test]
+    fn codes_and_tx_checks_are_keyed_and_distinct_per_offer() {
+        let (a, b) = (key(1), key(2));
+        let code = a.pre_authorized_code("offer-1").unwrap();
+        assert_eq!(code, a.pre_authorized_code("offer-1").unwrap());
+        assert_ne!(code, a.pre_authorized_code("offer-2").unwrap());
+        assert_ne!(code, b.pre_authorized_code("offer-1").unwrap());
+        assert_eq!(code.len(), 43);
+        assert_ne!(
+            a.tx_code_check(&code, "123456").unwrap(),
+            b.tx_code_check(&code, "123456").unwrap()
+        );
+        // Length prefixes: moving a character between the parts changes the check.
+        assert_ne!(
+            a.tx_code_check("ab", "c").unwrap(),
+            a.tx_code_check("a", "bc").unwrap()
+        );
     }
 
     #[test]

@@ -72,8 +72,8 @@ pub struct NewOffer {
     pub configuration_ids: Vec<String>,
     /// Claims given with the offer (training account reference, qualification details).
     pub payload: Option<Value>,
-    /// The offer body served at `credential_offer_uri`, when offered by reference.
-    pub offer_json: Option<String>,
+    /// Whether the offer may be fetched at its `credential_offer_uri`.
+    pub by_reference: bool,
     /// When it was made.
     pub created_at: i64,
     /// When the pre-authorized code stops working.
@@ -272,8 +272,12 @@ pub trait IssuerStore: Send + Sync + std::fmt::Debug {
 
     /// Records an offer.
     async fn insert_offer(&self, offer: &NewOffer) -> Result<(), Error>;
-    /// The body of an open by-reference offer.
-    async fn offer_body(&self, id: &str, now: i64) -> Result<Option<String>, Error>;
+    /// The configurations of an open (unredeemed, unexpired) by-reference offer.
+    async fn open_offer_by_reference(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<Vec<String>>, Error>;
     /// Presents a pre-authorized code (and `tx_code` check): on success the code is spent,
     /// the access token `token_hash` recorded until `token_expires_at`. A wrong `tx_code`
     /// counts; at `max_tx_failures` the code is dead.
@@ -499,7 +503,7 @@ impl IssuerStore for SqlStore {
         self.db
             .execute(
                 "INSERT INTO offers (id, code_hash, tx_code_check, person_id, configuration_ids,
-                     payload, offer_json, created_at, expires_at, tx_failures, state)
+                     payload, by_reference, created_at, expires_at, tx_failures, state)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10)",
                 params![
                     &offer.id,
@@ -508,7 +512,7 @@ impl IssuerStore for SqlStore {
                     offer.person_id.clone(),
                     ids,
                     offer.payload.as_ref().map(Value::to_string),
-                    offer.offer_json.clone(),
+                    offer.by_reference,
                     offer.created_at,
                     offer.expires_at,
                     OFFER_OPEN
@@ -518,18 +522,24 @@ impl IssuerStore for SqlStore {
         Ok(())
     }
 
-    async fn offer_body(&self, id: &str, now: i64) -> Result<Option<String>, Error> {
+    async fn open_offer_by_reference(
+        &self,
+        id: &str,
+        now: i64,
+    ) -> Result<Option<Vec<String>>, Error> {
         let row = self
             .db
             .query_opt(
-                "SELECT offer_json FROM offers WHERE id = $1 AND state = $2 AND expires_at > $3",
+                "SELECT configuration_ids FROM offers
+                 WHERE id = $1 AND state = $2 AND expires_at > $3 AND by_reference = 1",
                 params![id, OFFER_OPEN, now],
             )
             .await?;
-        Ok(match row {
-            Some(row) => row.opt_text(0)?.map(str::to_owned),
-            None => None,
+        row.map(|row| {
+            serde_json::from_str(row.text(0)?)
+                .map_err(|_| Error::Corrupt("offer configuration ids"))
         })
+        .transpose()
     }
 
     async fn redeem(
@@ -597,7 +607,7 @@ impl IssuerStore for SqlStore {
         // The conditional update is what makes the code single-use under concurrency.
         let spent = tx
             .execute(
-                "UPDATE offers SET state = $2, offer_json = NULL,
+                "UPDATE offers SET state = $2,
                      expires_at = CASE WHEN expires_at > $3 THEN expires_at ELSE $3 END
                  WHERE id = $1 AND state = $4",
                 params![

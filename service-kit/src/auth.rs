@@ -36,12 +36,14 @@ impl BearerSecret {
         bool::from(digest.ct_eq(&self.digest))
     }
 
-    /// Checks the request's `Authorization` header: `401 invalid_token` with a
-    /// `WWW-Authenticate` challenge when absent or wrong (RFC 6750 §3).
+    /// Checks the request's `Authorization` header (RFC 6750 §3): `401` with a bare
+    /// `Bearer` challenge when there is none, `401 invalid_token` when it is wrong.
     pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         match bearer_token(headers) {
             Some(token) if self.matches(&token) => Ok(()),
-            _ => Err(ApiError::unauthorized()),
+            Some(_) => Err(ApiError::unauthorized()),
+            None if headers.contains_key(AUTHORIZATION) => Err(ApiError::unauthorized()),
+            None => Err(ApiError::authentication_required()),
         }
     }
 }
@@ -79,7 +81,9 @@ mod tests {
                 .check(&headers("Bearer  s3cret-admin-token"))
                 .is_err()
         );
-        assert!(secret.check(&HeaderMap::new()).is_err());
+        let missing = secret.check(&HeaderMap::new()).unwrap_err();
+        assert_eq!(missing.status(), axum::http::StatusCode::UNAUTHORIZED);
+        assert_eq!(missing.error(), "invalid_request");
         assert_eq!(format!("{secret:?}"), "BearerSecret(..)");
     }
 }

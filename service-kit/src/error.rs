@@ -96,6 +96,19 @@ impl ApiError {
         }
     }
 
+    /// `401` for a request without credentials: a bare `Bearer` challenge, without an error
+    /// code, as RFC 6750 §3.1 asks when the request carries no authentication.
+    pub fn authentication_required() -> ApiError {
+        ApiError {
+            challenge: Some("Bearer"),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_request",
+                "a bearer token is required",
+            )
+        }
+    }
+
     /// `404 not_found`.
     pub fn not_found(description: impl Into<Cow<'static, str>>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", description)

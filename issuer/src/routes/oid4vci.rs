@@ -71,7 +71,13 @@ pub(super) async fn credential(
             "access tokens are accepted in the Authorization header only",
         ));
     }
-    let token = bearer_token(&headers).ok_or_else(ApiError::unauthorized)?;
+    let token = bearer_token(&headers).ok_or_else(|| {
+        if headers.contains_key(axum::http::header::AUTHORIZATION) {
+            ApiError::unauthorized()
+        } else {
+            ApiError::authentication_required()
+        }
+    })?;
     require_content_type(&headers, "application/json").map_err(|_| {
         ApiError::bad_request(
             "invalid_credential_request",

@@ -52,7 +52,7 @@ fn offer(id: &str, code: u8, person_id: Option<String>) -> NewOffer {
         person_id,
         configuration_ids: vec!["pid_sd_jwt".into(), "person_attestation_sd_jwt".into()],
         payload: Some(json!({"training_account": {"account_reference": "A-1"}})),
-        offer_json: Some("{\"offer\":1}".into()),
+        by_reference: true,
         created_at: NOW,
         expires_at: NOW + 900,
     }
@@ -100,11 +100,19 @@ async fn a_code_is_redeemed_once_and_wrong_tx_codes_kill_it() {
             .insert_offer(&offer("o1", 1, Some(pid.clone())))
             .await
             .unwrap();
+        let configurations = store
+            .open_offer_by_reference("o1", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(configurations, ["pid_sd_jwt", "person_attestation_sd_jwt"]);
         assert_eq!(
-            store.offer_body("o1", NOW).await.unwrap().as_deref(),
-            Some("{\"offer\":1}")
+            store
+                .open_offer_by_reference("o1", NOW + 900)
+                .await
+                .unwrap(),
+            None
         );
-        assert_eq!(store.offer_body("o1", NOW + 900).await.unwrap(), None);
         let redeem = |tx: Option<Digest>, token: u8| {
             let store = store.clone();
             async move {
@@ -130,8 +138,11 @@ async fn a_code_is_redeemed_once_and_wrong_tx_codes_kill_it() {
         );
         assert_eq!(store.grant(&digest(50), NOW).await.unwrap(), Some(grant));
         assert_eq!(store.grant(&digest(50), NOW + 300).await.unwrap(), None);
-        // The by-reference body is gone once redeemed.
-        assert_eq!(store.offer_body("o1", NOW).await.unwrap(), None);
+        // A redeemed offer can no longer be fetched.
+        assert_eq!(
+            store.open_offer_by_reference("o1", NOW).await.unwrap(),
+            None
+        );
         // Reuse fails and withdraws the token bought with the code.
         assert_eq!(redeem(Some(digest(101)), 51).await, Redemption::Invalid);
         assert_eq!(store.grant(&digest(50), NOW).await.unwrap(), None);

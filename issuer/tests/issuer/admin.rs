@@ -31,10 +31,17 @@ async fn every_admin_call_needs_the_admin_bearer_token() {
                 .to_str()
                 .unwrap()
                 .to_owned();
-            assert!(challenge.starts_with("Bearer"), "{challenge}");
+            // RFC 6750 §3.1: no credentials → a bare challenge; wrong ones → invalid_token.
+            let expected = if token.is_none() {
+                assert_eq!(challenge, "Bearer");
+                "invalid_request"
+            } else {
+                assert_eq!(challenge, "Bearer error=\"invalid_token\"");
+                "invalid_token"
+            };
             assert_eq!(
                 error_of(response).await,
-                (401, "invalid_token".into()),
+                (401, expected.into()),
                 "{method} {path} with {token:?}"
             );
         }

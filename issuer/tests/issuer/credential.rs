@@ -334,8 +334,9 @@ async fn the_access_token_goes_in_the_authorization_header_only() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(challenge.starts_with("Bearer"), "{challenge}");
-    assert_eq!(error_of(anonymous).await, (401, "invalid_token".into()));
+    // RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
+    assert_eq!(challenge, "Bearer");
+    assert_eq!(error_of(anonymous).await, (401, "invalid_request".into()));
 
     // Neither request spent the nonce or the configuration.
     let response = issuer.credential_response(&token, &body).await;

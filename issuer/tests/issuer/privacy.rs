@@ -195,3 +195,45 @@ async fn the_database_and_the_logs_keep_no_credential_code_token_or_nonce() {
         );
     }
 }
+
+/// While an offer is open, a copy of the database must not be enough to take it: the code
+/// is derived from the offer id under the server's MAC key and never written, and the
+/// `tx_code` check is keyed, so it cannot be brute-forced offline.
+#[tokio::test]
+async fn an_open_offer_cannot_be_taken_from_a_copy_of_the_database() {
+    let issuer = TestIssuer::start().await;
+    let person = issuer.enrol("1990-05-01", "90.05.01-123.45").await;
+    let (created, code) = issuer
+        .offer(json!({"person_id": person, "credential_configuration_ids": ["pid_sd_jwt"]}))
+        .await;
+    let offer_id = created["offer_id"].as_str().unwrap().to_owned();
+    let db_path = issuer.db_path.clone();
+    // Read while the server runs and the offer is open (the WAL holds the newest pages).
+    let mut bytes = std::fs::read(&db_path).unwrap();
+    if let Ok(wal) = std::fs::read(db_path.with_file_name("issuer.db-wal")) {
+        bytes.extend_from_slice(&wal);
+    }
+    assert!(
+        found(&bytes, &offer_id, &[]).is_some(),
+        "the offer is stored"
+    );
+    assert!(found(&bytes, &code, &[]).is_none(), "its code is not");
+    // The offer still works through the service.
+    let fetched: Value = issuer
+        .client
+        .get(issuer.url(&format!("/credential-offer/{offer_id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        fetched["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"],
+        code.as_str()
+    );
+    issuer
+        .token(&code, created["tx_code"].as_str().unwrap())
+        .await;
+    issuer.stop().await;
+}

@@ -148,15 +148,21 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     tracing::info_span!("request", method = %request.method(), route)
 }
 
-/// The request log layer the services share: one span per request (method and route
-/// template), and one INFO line per response with its status and latency.
-pub fn trace_layer() -> tower_http::trace::TraceLayer<
+/// How a request's span is made.
+pub type MakeSpan = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
+
+/// The request log layer [`trace_layer`] returns.
+pub type TraceLayer = tower_http::trace::TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
-    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
+    MakeSpan,
     tower_http::trace::DefaultOnRequest,
     tower_http::trace::DefaultOnResponse,
-> {
+>;
+
+/// The request log layer the services share: one span per request (method and route
+/// template), and one INFO line per response with its status and latency.
+pub fn trace_layer() -> TraceLayer {
     tower_http::trace::TraceLayer::new_for_http()
-        .make_span_with(request_span as fn(&axum::http::Request<axum::body::Body>) -> tracing::Span)
+        .make_span_with(request_span as MakeSpan)
         .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
 }

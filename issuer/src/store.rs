@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use service_kit::db::{Db, Row, Tx};
+use service_kit::db::{Db, Row, Tx, Value as Sql};
 use service_kit::params;
 use subtle::ConstantTimeEq;
 
@@ -400,36 +400,104 @@ fn random_index(capacity: u32) -> Result<u32, Error> {
     Ok(u32::from_le_bytes(bytes) & (capacity - 1))
 }
 
-/// The list to put `n` more entries in, opening a new one when the newest is full.
-async fn list_with_room(tx: &mut Tx, n: u32, policy: ListPolicy, now: i64) -> Result<i64, Error> {
-    let newest = tx
-        .query_opt(
-            "SELECT id FROM status_lists WHERE allocated + $1 <= $2 ORDER BY id DESC LIMIT 1",
-            params![n, policy.max_allocated],
+/// Takes room for `n` entries in the newest status list, opening the next list when it is
+/// full. The `UPDATE` is one statement, so concurrent takers (a row lock on PostgreSQL, the
+/// write lock on SQLite) can neither overfill a list nor both open the same next one.
+async fn take_room(tx: &mut Tx, n: u32, policy: ListPolicy, now: i64) -> Result<i64, Error> {
+    for _ in 0..8 {
+        let taken = tx
+            .query_opt(
+                "UPDATE status_lists SET allocated = allocated + $1
+                 WHERE id = (SELECT MAX(id) FROM status_lists) AND allocated + $1 <= $2
+                 RETURNING id",
+                params![n, policy.max_allocated],
+            )
+            .await?;
+        if let Some(row) = taken {
+            return Ok(row.int(0)?);
+        }
+        // `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join.
+        tx.execute(
+            "INSERT INTO status_lists (id, bits, capacity, allocated, revision, created_at)
+             SELECT COALESCE(MAX(id), 0) + 1, 2, CAST($1 AS BIGINT), 0, 0, CAST($2 AS BIGINT)
+             FROM status_lists WHERE true
+             ON CONFLICT (id) DO NOTHING",
+            params![policy.capacity, now],
         )
         .await?;
-    let list_id = match newest {
-        Some(row) => row.int(0)?,
-        None => {
-            let row = tx
-                .query_opt(
-                    "INSERT INTO status_lists (id, bits, capacity, allocated, revision, created_at)
-                     SELECT COALESCE(MAX(id), 0) + 1, 2, CAST($1 AS BIGINT), 0, 0, CAST($2 AS BIGINT)
-                     FROM status_lists
-                     RETURNING id",
-                    params![policy.capacity, now],
-                )
-                .await?
-                .ok_or(Error::Corrupt("status list creation"))?;
-            row.int(0)?
+    }
+    Err(Error::Corrupt("no status list takes this batch"))
+}
+
+/// Inserts the credentials' status rows at random free indices of `list_id`: one
+/// multi-row statement per round, `ON CONFLICT DO NOTHING` skipping taken indices (a failed
+/// statement would abort a PostgreSQL transaction), the skipped ones retried.
+async fn place(
+    tx: &mut Tx,
+    list_id: i64,
+    credentials: &[NewCredential],
+    capacity: u32,
+) -> Result<Vec<StatusSlot>, Error> {
+    let mut placed: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for _ in 0..32 {
+        let pending: Vec<&NewCredential> = credentials
+            .iter()
+            .filter(|c| !placed.contains_key(&c.id))
+            .collect();
+        if pending.is_empty() {
+            break;
         }
-    };
-    tx.execute(
-        "UPDATE status_lists SET allocated = allocated + $1 WHERE id = $2",
-        params![n, list_id],
-    )
-    .await?;
-    Ok(list_id)
+        let mut chosen = std::collections::HashSet::new();
+        let mut rows = Vec::with_capacity(pending.len());
+        let mut values = Vec::with_capacity(pending.len() * 7);
+        for credential in pending {
+            let idx = loop {
+                let idx = random_index(capacity)?;
+                if chosen.insert(idx) {
+                    break idx;
+                }
+            };
+            let at = values.len();
+            rows.push(format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 0)",
+                at + 1,
+                at + 2,
+                at + 3,
+                at + 4,
+                at + 5,
+                at + 6,
+                at + 7
+            ));
+            values.extend([
+                Sql::from(&credential.id),
+                Sql::from(&credential.vct),
+                Sql::from(credential.person_id.clone()),
+                Sql::from(list_id),
+                Sql::from(idx),
+                Sql::from(credential.issued_at),
+                Sql::from(credential.expires_at),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO credentials
+             (id, vct, person_id, list_id, idx, issued_at, expires_at, status)
+             VALUES {} ON CONFLICT (list_id, idx) DO NOTHING RETURNING id, idx",
+            rows.join(", ")
+        );
+        for row in tx.query(&sql, &values).await? {
+            let idx = u32::try_from(row.int(1)?).map_err(|_| Error::Corrupt("index"))?;
+            placed.insert(row.text(0)?.to_owned(), idx);
+        }
+    }
+    credentials
+        .iter()
+        .map(|c| {
+            placed
+                .get(&c.id)
+                .map(|&idx| StatusSlot { list_id, idx })
+                .ok_or(Error::Corrupt("status list has no free index"))
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -676,39 +744,8 @@ impl IssuerStore for SqlStore {
         if claimed != 1 {
             return Ok(Reservation::AlreadyIssued);
         }
-        let list_id = list_with_room(&mut tx, n, policy, now).await?;
-        let mut slots = Vec::with_capacity(credentials.len());
-        for credential in credentials {
-            // A taken index is skipped with ON CONFLICT rather than caught as an error:
-            // PostgreSQL aborts the whole transaction on a failed statement.
-            let mut placed = None;
-            for _ in 0..64 {
-                let idx = random_index(policy.capacity)?;
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO credentials
-                         (id, vct, person_id, list_id, idx, issued_at, expires_at, status)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 0)
-                         ON CONFLICT (list_id, idx) DO NOTHING",
-                        params![
-                            &credential.id,
-                            &credential.vct,
-                            credential.person_id.clone(),
-                            list_id,
-                            idx,
-                            credential.issued_at,
-                            credential.expires_at
-                        ],
-                    )
-                    .await?;
-                if inserted == 1 {
-                    placed = Some(idx);
-                    break;
-                }
-            }
-            let idx = placed.ok_or(Error::Corrupt("status list has no free index"))?;
-            slots.push(StatusSlot { list_id, idx });
-        }
+        let list_id = take_room(&mut tx, n, policy, now).await?;
+        let slots = place(&mut tx, list_id, credentials, policy.capacity).await?;
         tx.commit().await?;
         Ok(Reservation::Reserved(slots))
     }

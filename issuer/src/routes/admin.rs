@@ -83,8 +83,13 @@ pub(super) async fn create_offer(
     state.admin.check(&headers)?;
     let request: OfferRequest = json_body(&headers, raw)?;
     let offer = state.issuer.create_offer(request).await?;
-    let svg = qr::svg(&offer.offer_uri)?;
-    let png = qr::png(&offer.offer_uri)?;
+    // Rendering both images takes a few milliseconds of CPU: off the async workers.
+    let uri = offer.offer_uri.clone();
+    let (svg, png) = tokio::task::spawn_blocking(move || {
+        Ok::<_, service_kit::Error>((qr::svg(&uri)?, qr::png(&uri)?))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let mut body = serde_json::to_value(&offer).map_err(ApiError::internal)?;
     body["qr_svg"] = svg.into();
     body["qr_png_base64"] = STANDARD.encode(png).into();

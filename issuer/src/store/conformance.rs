@@ -364,3 +364,47 @@ async fn expired_rows_are_purged_and_live_ones_kept() {
         );
     }
 }
+
+#[tokio::test]
+async fn concurrent_reservations_across_a_full_list_all_succeed_without_overfilling() {
+    let small = ListPolicy {
+        capacity: 64,
+        max_allocated: 48,
+    };
+    for (store, _dir) in engines().await {
+        let mut tasks = Vec::new();
+        for i in 0..16u8 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let id = format!("c{i}");
+                store
+                    .insert_offer(&offer(&id, 150 + i, None))
+                    .await
+                    .unwrap();
+                store
+                    .reserve(&id, "pid_sd_jwt", &new_credentials(5), small, NOW)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut slots = Vec::new();
+        for t in tasks {
+            let Reservation::Reserved(s) = t.await.unwrap() else {
+                panic!("each offer reserves once");
+            };
+            slots.extend(s);
+        }
+        assert_eq!(slots.len(), 80);
+        let distinct: std::collections::BTreeSet<(i64, u32)> =
+            slots.iter().map(|s| (s.list_id, s.idx)).collect();
+        assert_eq!(distinct.len(), 80);
+        for list in distinct
+            .iter()
+            .map(|(l, _)| *l)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let in_list = slots.iter().filter(|s| s.list_id == list).count();
+            assert!(in_list <= 48, "list {list} holds {in_list}");
+        }
+    }
+}

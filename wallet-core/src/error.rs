@@ -39,7 +39,49 @@ pub enum Error {
     /// The system's random number generator failed.
     #[error("no randomness available")]
     RandomUnavailable,
+    /// The network failed: no connection, an untrusted certificate, a timeout, a body too
+    /// large. The message names the host, never the path or query (they may carry codes).
+    #[error("network: {0}")]
+    Transport(String),
+    /// A counterparty broke the protocol (a missing endpoint, a redirect, an answer of the
+    /// wrong shape).
+    #[error("protocol: {0}")]
+    Protocol(&'static str),
+    /// A message did not pass the formats' checks (signature, structure, validity).
+    #[error("invalid message: {0}")]
+    Invalid(credential_formats::Error),
+    /// The counterparty is not one the trust list lets do this.
+    #[error("not trusted: {0}")]
+    Untrusted(&'static str),
+    /// The counterparty refused, with this OAuth error code (`invalid_grant` for a wrong
+    /// transaction code, …).
+    #[error("refused by the server: {0}")]
+    Refused(String),
+    /// A key operation failed.
+    #[error("key store: {0}")]
+    Crypto(&'static str),
 }
+
+impl From<credential_formats::Error> for Error {
+    fn from(e: credential_formats::Error) -> Error {
+        Error::Invalid(e)
+    }
+}
+
+macro_rules! invalid {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Invalid(e.into())
+            }
+        }
+    )*};
+}
+
+invalid!(
+    credential_formats::MessageError,
+    credential_formats::SdJwtError
+);
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {

@@ -2,8 +2,18 @@
 
 // Private plumbing.
 mod error;
+mod issuance;
+mod keys;
 mod store;
+mod transport;
+mod wallet;
 
 // The public interface is:
 pub use crate::error::Error;
+pub use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
+pub use crate::keys::{AliasSigner, KeyStore, SoftwareKeyStore};
 pub use crate::store::{NewCredential, Store, StoredCredential};
+pub use crate::transport::{
+    DefaultTransport, HttpMethod, HttpRequest, HttpResponse, MAX_RESPONSE, Transport,
+};
+pub use crate::wallet::{Wallet, WalletConfig};

@@ -1,0 +1,175 @@
+//! The wallet: its store, its keys, its transport, and the trust list it checks issuers
+//! (and, later, verifiers) against.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use credential_formats::crypto::RustCrypto;
+use credential_formats::jose::Jwk;
+use credential_formats::time::Clock;
+use credential_formats::trust_list::TrustList;
+
+use crate::Error;
+use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
+use crate::keys::{KeyStore, SoftwareKeyStore};
+use crate::store::{NewCredential, Store, StoredCredential};
+use crate::transport::{HttpRequest, Transport};
+
+/// Where the wallet finds the trust list, and the key that must have signed it.
+#[derive(Debug, Clone)]
+pub struct WalletConfig {
+    /// An `https` URL serving the signed trust list.
+    pub trust_list_url: String,
+    /// The trust-list authority's public key: the wallet's root of trust.
+    pub trust_anchor: Jwk,
+    /// How many single-use copies to ask for at once (capped by the issuer's batch size).
+    pub copies: u32,
+}
+
+impl WalletConfig {
+    /// A configuration with the default number of copies.
+    pub fn new(trust_list_url: impl Into<String>, trust_anchor: Jwk) -> WalletConfig {
+        WalletConfig {
+            trust_list_url: trust_list_url.into(),
+            trust_anchor,
+            copies: DEFAULT_COPIES,
+        }
+    }
+}
+
+/// The citizen's wallet.
+#[derive(Debug)]
+pub struct Wallet {
+    store: Arc<Mutex<Store>>,
+    keys: Arc<dyn KeyStore>,
+    transport: Arc<dyn Transport>,
+    config: WalletConfig,
+    clock: Arc<dyn Clock>,
+    // The newest trust list accepted, so an older one is never accepted after it.
+    trust: Mutex<Option<TrustList>>,
+}
+
+impl Wallet {
+    /// Opens (or creates) the wallet at `path` with the platform's storage key. Without a
+    /// `keys` store, holder keys are kept sealed in the wallet's own store (tests, the
+    /// command-line wallet).
+    pub fn open(
+        path: &Path,
+        storage_key: Zeroizing<[u8; 32]>,
+        keys: Option<Arc<dyn KeyStore>>,
+        transport: Arc<dyn Transport>,
+        config: WalletConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Wallet, Error> {
+        let store = Arc::new(Mutex::new(Store::open(path, storage_key)?));
+        let keys = keys.unwrap_or_else(|| Arc::new(SoftwareKeyStore::new(store.clone())));
+        Ok(Wallet {
+            store,
+            keys,
+            transport,
+            config,
+            clock,
+            trust: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub(crate) fn transport(&self) -> Arc<dyn Transport> {
+        self.transport.clone()
+    }
+
+    pub(crate) fn keys(&self) -> Arc<dyn KeyStore> {
+        self.keys.clone()
+    }
+
+    pub(crate) fn copies(&self) -> u32 {
+        self.config.copies
+    }
+
+    fn store(&self) -> Result<std::sync::MutexGuard<'_, Store>, Error> {
+        self.store.lock().map_err(|_| Error::Corrupt("store lock"))
+    }
+
+    /// The trust list: the one in memory while it is valid, else fetched and verified
+    /// against the anchor, never older than one accepted before.
+    pub async fn trust_list(&self) -> Result<TrustList, Error> {
+        let now = self.now();
+        let known = self
+            .trust
+            .lock()
+            .map_err(|_| Error::Corrupt("trust lock"))?
+            .clone();
+        if let Some(list) = &known
+            && list.exp() > now
+        {
+            return Ok(list.clone());
+        }
+        let response = self
+            .transport
+            .send(HttpRequest::get(&self.config.trust_list_url))
+            .await?;
+        if response.status != 200 {
+            return Err(Error::Untrusted("the trust list could not be fetched"));
+        }
+        let jwt = std::str::from_utf8(&response.body)
+            .map_err(|_| Error::Untrusted("the trust list is not text"))?
+            .trim();
+        let list = TrustList::verify(
+            jwt,
+            &RustCrypto,
+            self.config.trust_anchor.key(),
+            now,
+            known.as_ref().map(TrustList::sequence),
+        )
+        .map_err(|_| Error::Untrusted("the trust list does not verify against the anchor"))?;
+        *self
+            .trust
+            .lock()
+            .map_err(|_| Error::Corrupt("trust lock"))? = Some(list.clone());
+        Ok(list)
+    }
+
+    /// Resolves an offer link and checks its issuer; the session shows what is offered and
+    /// is accepted (or dropped) by the person.
+    pub async fn receive_offer(&self, uri: &str) -> Result<OfferSession<'_>, Error> {
+        OfferSession::resolve(self, uri).await
+    }
+
+    pub(crate) fn save_batch(&self, batch: &[NewCredential]) -> Result<Vec<String>, Error> {
+        let now = self.now();
+        self.store()?.save_batch(batch, now)
+    }
+
+    pub(crate) fn log_issuance(&self, summary: &OfferSummary, count: usize) -> Result<(), Error> {
+        let entry = json!({
+            "kind": "issuance",
+            "counterparty": {"issuer": summary.issuer, "name": summary.issuer_name},
+            "credentials": summary.credentials.iter().map(|(vct, _)| vct).collect::<Vec<_>>(),
+            "count": count,
+            "outcome": "received",
+        });
+        let now = self.now();
+        self.store()?.append_log(&entry, now)
+    }
+
+    /// Every stored credential.
+    pub fn credentials(&self) -> Result<Vec<StoredCredential>, Error> {
+        self.store()?.credentials()
+    }
+
+    /// Unused single-use copies left in a batch.
+    pub fn unused_copies(&self, batch_id: &str) -> Result<usize, Error> {
+        self.store()?.unused_copies(batch_id)
+    }
+
+    /// The transaction log, oldest first: `(time, entry)`.
+    pub fn log(&self) -> Result<Vec<(i64, serde_json::Value)>, Error> {
+        self.store()?.log()
+    }
+}

@@ -1,0 +1,236 @@
+//! The wallet receiving credentials from the real issuer, over TLS on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use credential_formats::time::{Clock, SystemClock};
+use issuer::issuance::{OfferPayload, Profile};
+use issuer::register::Enrolment;
+use issuer::{Config, Issuer, OfferRequest, Settings};
+use serde_json::json;
+use tempfile::TempDir;
+use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
+use zeroize::Zeroizing;
+
+struct Stack {
+    base: String,
+    issuer: Arc<Issuer>,
+    ca_pem: String,
+    anchor: PathBuf,
+    dir: TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Stack {
+    async fn start() -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!(
+            "https://localhost:{}",
+            listener.local_addr().unwrap().port()
+        );
+        let setup =
+            issuer::trust::dev_setup(dir.path(), &base, "https://localhost:1", SystemClock.now())
+                .unwrap();
+        let config = Config {
+            listen: listener.local_addr().unwrap(),
+            settings: Settings::new(
+                base.clone(),
+                Profile::State {
+                    issuing_authority: "BE-RRN".into(),
+                    issuing_country: "BE".into(),
+                    ledger: "https://ledger.example".into(),
+                },
+            ),
+            database_url: dir.path().join("issuer.db").display().to_string(),
+            database_schema: None,
+            key_dir: setup.issuer_keys.clone(),
+            admin_token: Some(Zeroizing::new("admin".into())),
+            trust_list: Some(setup.trust_list.clone()),
+            trust_anchor: Some(setup.anchor.clone()),
+            tls: None,
+        };
+        let opened = issuer::open(&config).await.unwrap();
+        let issuer = opened.state.issuer.clone();
+        let tls = (setup.tls.join("server.pem"), setup.tls.join("server.key"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            issuer::run(opened, listener, Some(&tls), async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Stack {
+            base,
+            issuer,
+            ca_pem: std::fs::read_to_string(setup.tls.join("ca.pem")).unwrap(),
+            anchor: setup.anchor,
+            dir,
+            stop: Some(stop),
+        }
+    }
+
+    fn wallet(&self, name: &str) -> Wallet {
+        let anchor = issuer::trust::public_jwk_from_file(&self.anchor).unwrap();
+        Wallet::open(
+            &self.dir.path().join(name),
+            Zeroizing::new([7u8; 32]),
+            None,
+            Arc::new(DefaultTransport::trusting_only(self.ca_pem.as_bytes()).unwrap()),
+            WalletConfig::new(format!("{}/trust-list", self.base), anchor),
+            Arc::new(SystemClock),
+        )
+        .unwrap()
+    }
+
+    async fn offer(&self, configurations: &[&str]) -> (String, String) {
+        let enrolment: Enrolment = serde_json::from_value(json!({
+            "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
+            "nationalities": ["BE"], "personal_administrative_number": "90050112345"
+        }))
+        .unwrap();
+        let person = self.issuer.enrol(enrolment).await.unwrap();
+        let offer = self
+            .issuer
+            .create_offer(OfferRequest {
+                person_id: Some(person.person_id),
+                credential_configuration_ids: configurations
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
+                payload: OfferPayload::default(),
+                by_value: false,
+            })
+            .await
+            .unwrap();
+        (offer.offer_uri, offer.tx_code)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_wallet_receives_a_pid_and_a_batch_of_attestations_and_keeps_them_together() {
+    let stack = Stack::start().await;
+    let wallet = stack.wallet("wallet.db");
+    let (uri, tx_code) = stack
+        .offer(&["pid_sd_jwt", "person_attestation_sd_jwt"])
+        .await;
+    let session = wallet.receive_offer(&uri).await.unwrap();
+    let summary = session.summary().clone();
+    assert_eq!(summary.issuer_name, "State issuer (development)");
+    assert_eq!(summary.credentials.len(), 2);
+    assert_eq!(summary.credentials[1].1[0], "Person attestation");
+    assert_eq!(summary.tx_code.as_ref().unwrap().0, Some(6));
+    let ids = session.accept(Some(&tx_code)).await.unwrap();
+    assert_eq!(ids.len(), 1 + 10);
+
+    let stored = wallet.credentials().unwrap();
+    assert_eq!(stored.len(), 11);
+    let attestations: Vec<_> = stored
+        .iter()
+        .filter(|c| c.vct == "urn:be:identity:person-attestation:1")
+        .collect();
+    assert_eq!(attestations.len(), 10);
+    let batch = &attestations[0].batch_id;
+    assert!(
+        attestations
+            .iter()
+            .all(|c| &c.batch_id == batch && c.single_use && !c.used)
+    );
+    assert_eq!(wallet.unused_copies(batch).unwrap(), 10);
+    // Each copy has its own holder key.
+    let aliases: std::collections::BTreeSet<_> =
+        attestations.iter().map(|c| &c.key_alias).collect();
+    assert_eq!(aliases.len(), 10);
+    assert_eq!(attestations[0].claims["age_over_18"], true);
+    let pid = stored.iter().find(|c| c.vct == "urn:eudi:pid:1").unwrap();
+    assert_eq!(pid.claims["family_name"], "Peeters");
+
+    let log = wallet.log().unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1["kind"], "issuance");
+    assert_eq!(log[0].1["count"], 11);
+    // The log names types, never claim values.
+    assert!(!log[0].1.to_string().contains("Peeters"));
+}
+
+#[tokio::test]
+async fn a_wrong_tx_code_stores_nothing_and_the_right_one_still_works() {
+    let stack = Stack::start().await;
+    let wallet = stack.wallet("wallet.db");
+    let (uri, tx_code) = stack.offer(&["person_attestation_sd_jwt"]).await;
+    let wrong = if tx_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let err = wallet
+        .receive_offer(&uri)
+        .await
+        .unwrap()
+        .accept(Some(wrong))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::Refused("invalid_grant".into()));
+    assert!(wallet.credentials().unwrap().is_empty());
+    let ids = wallet
+        .receive_offer(&uri)
+        .await
+        .unwrap()
+        .accept(Some(&tx_code))
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 10);
+}
+
+#[tokio::test]
+async fn a_wallet_anchored_elsewhere_trusts_neither_the_list_nor_the_issuer() {
+    let stack = Stack::start().await;
+    let other = credential_formats::crypto::SecretKey::generate(
+        credential_formats::crypto::SignatureAlgorithm::Es256,
+    )
+    .unwrap();
+    let wallet = Wallet::open(
+        &stack.dir.path().join("other.db"),
+        Zeroizing::new([9u8; 32]),
+        None,
+        Arc::new(DefaultTransport::trusting_only(stack.ca_pem.as_bytes()).unwrap()),
+        WalletConfig::new(
+            format!("{}/trust-list", stack.base),
+            credential_formats::jose::Jwk::new(other.public_key()),
+        ),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let (uri, _) = stack.offer(&["pid_sd_jwt"]).await;
+    let err = wallet.receive_offer(&uri).await.unwrap_err();
+    assert!(matches!(err, Error::Untrusted(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_server_whose_certificate_is_not_trusted_is_not_talked_to() {
+    let stack = Stack::start().await;
+    let anchor = issuer::trust::public_jwk_from_file(&stack.anchor).unwrap();
+    let wallet = Wallet::open(
+        &stack.dir.path().join("plain.db"),
+        Zeroizing::new([9u8; 32]),
+        None,
+        // The platform's roots only: the development CA is not among them.
+        Arc::new(DefaultTransport::new().unwrap()),
+        WalletConfig::new(format!("{}/trust-list", stack.base), anchor),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let (uri, _) = stack.offer(&["pid_sd_jwt"]).await;
+    let err = wallet.receive_offer(&uri).await.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+}

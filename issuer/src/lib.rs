@@ -16,6 +16,7 @@
 mod config;
 mod error;
 pub mod issuance;
+mod local;
 pub mod register;
 mod routes;
 mod schema;
@@ -26,6 +27,7 @@ pub mod trust;
 // The public interface is:
 pub use config::{Config, Opened, admin_token_from_dir, open, open_with_clock, run, serve};
 pub use error::Error;
+pub use local::LocalIssuer;
 pub use routes::{AppState, MAX_BODY, app};
 pub use service::{
     CreatedOffer, Enrolled, Issuer, Keys, OfferRequest, PublishedTrustList, Settings, Validity,

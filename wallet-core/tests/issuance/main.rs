@@ -1,75 +1,34 @@
 //! The wallet receiving credentials from the real issuer, over TLS on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use credential_formats::time::{Clock, SystemClock};
-use issuer::issuance::{OfferPayload, Profile};
+use credential_formats::time::SystemClock;
+use issuer::issuance::OfferPayload;
 use issuer::register::Enrolment;
-use issuer::{Config, Issuer, OfferRequest, Settings};
+use issuer::{LocalIssuer, OfferRequest};
 use serde_json::json;
 use tempfile::TempDir;
 use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
 use zeroize::Zeroizing;
 
 struct Stack {
-    base: String,
-    issuer: Arc<Issuer>,
-    ca_pem: String,
-    anchor: PathBuf,
+    local: LocalIssuer,
     dir: TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::ops::Deref for Stack {
+    type Target = LocalIssuer;
+    fn deref(&self) -> &LocalIssuer {
+        &self.local
+    }
 }
 
 impl Stack {
     async fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!(
-            "https://localhost:{}",
-            listener.local_addr().unwrap().port()
-        );
-        let setup =
-            issuer::trust::dev_setup(dir.path(), &base, "https://localhost:1", SystemClock.now())
-                .unwrap();
-        let config = Config {
-            listen: listener.local_addr().unwrap(),
-            settings: Settings::new(
-                base.clone(),
-                Profile::State {
-                    issuing_authority: "BE-RRN".into(),
-                    issuing_country: "BE".into(),
-                    ledger: "https://ledger.example".into(),
-                },
-            ),
-            database_url: dir.path().join("issuer.db").display().to_string(),
-            database_schema: None,
-            key_dir: setup.issuer_keys.clone(),
-            admin_token: Some(Zeroizing::new("admin".into())),
-            trust_list: Some(setup.trust_list.clone()),
-            trust_anchor: Some(setup.anchor.clone()),
-            tls: None,
-        };
-        let opened = issuer::open(&config).await.unwrap();
-        let issuer = opened.state.issuer.clone();
-        let tls = (setup.tls.join("server.pem"), setup.tls.join("server.key"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            issuer::run(opened, listener, Some(&tls), async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Stack {
-            base,
-            issuer,
-            ca_pem: std::fs::read_to_string(setup.tls.join("ca.pem")).unwrap(),
-            anchor: setup.anchor,
-            dir,
-            stop: Some(stop),
-        }
+        let local = LocalIssuer::start(dir.path()).await.unwrap();
+        Stack { local, dir }
     }
 
     fn wallet(&self, name: &str) -> Wallet {
@@ -79,7 +38,7 @@ impl Stack {
             Zeroizing::new([7u8; 32]),
             None,
             Arc::new(DefaultTransport::trusting_only(self.ca_pem.as_bytes()).unwrap()),
-            WalletConfig::new(format!("{}/trust-list", self.base), anchor),
+            WalletConfig::new(self.trust_list_url.clone(), anchor),
             Arc::new(SystemClock),
         )
         .unwrap()
@@ -106,14 +65,6 @@ impl Stack {
             .await
             .unwrap();
         (offer.offer_uri, offer.tx_code)
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
@@ -205,7 +156,7 @@ async fn a_wallet_anchored_elsewhere_trusts_neither_the_list_nor_the_issuer() {
         None,
         Arc::new(DefaultTransport::trusting_only(stack.ca_pem.as_bytes()).unwrap()),
         WalletConfig::new(
-            format!("{}/trust-list", stack.base),
+            stack.trust_list_url.clone(),
             credential_formats::jose::Jwk::new(other.public_key()),
         ),
         Arc::new(SystemClock),
@@ -226,7 +177,7 @@ async fn a_server_whose_certificate_is_not_trusted_is_not_talked_to() {
         None,
         // The platform's roots only: the development CA is not among them.
         Arc::new(DefaultTransport::new().unwrap()),
-        WalletConfig::new(format!("{}/trust-list", stack.base), anchor),
+        WalletConfig::new(stack.trust_list_url.clone(), anchor),
         Arc::new(SystemClock),
     )
     .unwrap();

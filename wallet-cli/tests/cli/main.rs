@@ -1,0 +1,189 @@
+//! The `wallet` binary, run as a person runs it, against the real issuer over TLS.
+#![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use issuer::issuance::OfferPayload;
+use issuer::register::Enrolment;
+use issuer::{LocalIssuer, OfferRequest};
+use serde_json::{Value, json};
+
+/// Runs `wallet --dir <dir> args…`, feeding `stdin`, off the async runtime (the issuer runs
+/// on it meanwhile).
+async fn wallet(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let dir = dir.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wallet"))
+            .arg("--dir")
+            .arg(&dir)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn offer(local: &LocalIssuer, configurations: &[&str]) -> (String, String) {
+    let enrolment: Enrolment = serde_json::from_value(json!({
+        "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
+        "nationalities": ["BE"], "personal_administrative_number": "90050112345"
+    }))
+    .unwrap();
+    let person = local.issuer.enrol(enrolment).await.unwrap();
+    let offer = local
+        .issuer
+        .create_offer(OfferRequest {
+            person_id: Some(person.person_id),
+            credential_configuration_ids: configurations.iter().map(|c| (*c).to_owned()).collect(),
+            payload: OfferPayload::default(),
+            by_value: false,
+        })
+        .await
+        .unwrap();
+    (offer.offer_uri, offer.tx_code)
+}
+
+async fn init(local: &LocalIssuer, dir: &Path) {
+    let out = wallet(
+        dir,
+        &[
+            "init",
+            "--trust-list",
+            &local.trust_list_url,
+            "--anchor",
+            local.anchor.to_str().unwrap(),
+            "--ca-cert",
+            local.ca_file.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.join("storage.key"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_list_show_and_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = LocalIssuer::start(&tmp.path().join("stack")).await.unwrap();
+    let dir = tmp.path().join("wallet");
+    init(&local, &dir).await;
+
+    let (uri, tx_code) = offer(&local, &["pid_sd_jwt", "person_attestation_sd_jwt"]).await;
+    // Asked interactively: consent, then the transaction code.
+    let out = wallet(&dir, &["receive", &uri], &format!("y\n{tx_code}\n")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("State issuer (development)"), "{stdout}");
+    assert!(
+        stdout.contains("11 credential(s) received and verified."),
+        "{stdout}"
+    );
+    assert!(text(&out.stderr).contains("Transaction code (6 digits)"));
+
+    let out = wallet(&dir, &["list"], "").await;
+    let list = text(&out.stdout);
+    assert!(list.contains("Identity (PID)"), "{list}");
+    assert!(
+        list.contains("Person attestation  (10 unused copies)"),
+        "{list}"
+    );
+    let pid_id = list
+        .lines()
+        .find(|l| l.contains("Identity (PID)"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let out = wallet(&dir, &["show", &pid_id], "").await;
+    assert!(text(&out.stdout).contains("family_name: \"Peeters\""));
+
+    let out = wallet(&dir, &["export-log"], "").await;
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(log[0]["entry"]["kind"], "issuance");
+    assert_eq!(log[0]["entry"]["count"], 11);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_tell_refusal_distrust_decline_and_missing_wallet_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = LocalIssuer::start(&tmp.path().join("stack")).await.unwrap();
+    let dir = tmp.path().join("wallet");
+
+    let out = wallet(&dir, &["list"], "").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("wallet init"));
+
+    init(&local, &dir).await;
+    let (uri, tx_code) = offer(&local, &["person_attestation_sd_jwt"]).await;
+    let out = wallet(&dir, &["receive", &uri], "n\n").await;
+    assert_eq!(out.status.code(), Some(5), "declined");
+    let wrong = if tx_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let out = wallet(&dir, &["receive", &uri, "--yes", "--tx-code", wrong], "").await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("invalid_grant"));
+
+    // A wallet anchored in another authority trusts nothing this stack says.
+    let other = tmp.path().join("other");
+    let stranger = credential_formats::crypto::SecretKey::generate(
+        credential_formats::crypto::SignatureAlgorithm::Es256,
+    )
+    .unwrap();
+    let anchor = tmp.path().join("stranger.jwk");
+    std::fs::write(
+        &anchor,
+        credential_formats::jose::Jwk::new(stranger.public_key())
+            .to_value()
+            .to_string(),
+    )
+    .unwrap();
+    let out = wallet(
+        &other,
+        &[
+            "init",
+            "--trust-list",
+            &local.trust_list_url,
+            "--anchor",
+            anchor.to_str().unwrap(),
+            "--ca-cert",
+            local.ca_file.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert!(out.status.success());
+    let out = wallet(
+        &other,
+        &["receive", &uri, "--yes", "--tx-code", &tx_code],
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+}

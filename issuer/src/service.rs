@@ -500,7 +500,7 @@ impl Issuer {
             }
         }
 
-        let offer_id = credential_formats::crypto::random_token(16)?;
+        let offer_id = credential_formats::crypto::random_hex(16)?;
         let code = self.mac.pre_authorized_code(&offer_id)?;
         let tx_code = numeric_code(self.settings.tx_code_length)?;
         let offer = self.offer_object(&offer_id, &request.credential_configuration_ids)?;
@@ -828,7 +828,7 @@ impl Issuer {
         let mut records = Vec::with_capacity(holders.len());
         for _ in &holders {
             records.push(NewCredential {
-                id: credential_formats::crypto::random_token(16).map_err(ApiError::internal)?,
+                id: credential_formats::crypto::random_hex(16).map_err(ApiError::internal)?,
                 vct: t.vct().to_owned(),
                 person_id: grant.person_id.clone(),
                 issued_at: iat,

@@ -342,7 +342,7 @@ const OFFER_REDEEMED: &str = "redeemed";
 const OFFER_DEAD: &str = "dead";
 
 fn random_id() -> Result<String, Error> {
-    Ok(credential_formats::crypto::random_token(16)?)
+    Ok(credential_formats::crypto::random_hex(16)?)
 }
 
 fn parse_object(text: &str, what: &'static str) -> Result<Map<String, Value>, Error> {

@@ -261,8 +261,8 @@ impl<'w> OfferSession<'w> {
         }
         let nonce = NonceResponse::parse(&response.body)?;
 
-        let batch_id = credential_formats::crypto::random_token(16)
-            .map_err(|_| Error::Crypto("randomness"))?;
+        let batch_id =
+            credential_formats::crypto::random_hex(16).map_err(|_| Error::Crypto("randomness"))?;
         let mut aliases = Vec::new();
         let result = self
             .request_batch(

@@ -209,5 +209,13 @@ pub fn random_token(bytes: usize) -> Result<String, JoseError> {
     Ok(crate::b64::encode(&*buf))
 }
 
+/// A fresh random identifier of `bytes` bytes in lower-case hex: for ids people type or
+/// pass on a command line, where base64url's leading `-` would read as an option.
+pub fn random_hex(bytes: usize) -> Result<String, JoseError> {
+    let mut buf = vec![0u8; bytes];
+    fill_random(&mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 #[cfg(test)]
 mod tests;

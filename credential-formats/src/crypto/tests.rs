@@ -135,3 +135,19 @@ fn debug_output_never_shows_secret_key_bytes() {
         }
     }
 }
+
+#[test]
+fn random_hex_ids_are_lower_case_hex_and_never_start_like_an_option() {
+    for _ in 0..64 {
+        let id = super::random_hex(16).unwrap();
+        assert_eq!(id.len(), 32);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+    }
+    assert_ne!(
+        super::random_hex(16).unwrap(),
+        super::random_hex(16).unwrap()
+    );
+}

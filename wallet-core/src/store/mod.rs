@@ -168,7 +168,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, 0, ?4, ?5)",
             )?;
             for c in credentials {
-                let id = credential_formats::crypto::random_token(16)?;
+                let id = credential_formats::crypto::random_hex(16)?;
                 let plaintext = Zeroizing::new(
                     serde_json::to_vec(&Record::new(c, now))
                         .map_err(|_| Error::Storage("a credential could not be encoded".into()))?,

@@ -268,8 +268,14 @@ async fn run(cli: Cli) -> Result<()> {
             if let Some(exp) = credential.expires_at {
                 println!("expires: {exp} (Unix time)");
             }
+            // The subject's claims; the JWT's own (iss, cnf, status, …) are shown above or
+            // are the wallet's business.
+            const REGISTERED: [&str; 9] =
+                ["iss", "iat", "nbf", "exp", "vct", "vct#integrity", "cnf", "status", "sub"];
             for (name, value) in &credential.claims {
-                println!("  {name}: {value}");
+                if !REGISTERED.contains(&name.as_str()) {
+                    println!("  {name}: {value}");
+                }
             }
         }
         Command::Log => {

@@ -270,8 +270,17 @@ async fn run(cli: Cli) -> Result<()> {
             }
             // The subject's claims; the JWT's own (iss, cnf, status, …) are shown above or
             // are the wallet's business.
-            const REGISTERED: [&str; 9] =
-                ["iss", "iat", "nbf", "exp", "vct", "vct#integrity", "cnf", "status", "sub"];
+            const REGISTERED: [&str; 9] = [
+                "iss",
+                "iat",
+                "nbf",
+                "exp",
+                "vct",
+                "vct#integrity",
+                "cnf",
+                "status",
+                "sub",
+            ];
             for (name, value) in &credential.claims {
                 if !REGISTERED.contains(&name.as_str()) {
                     println!("  {name}: {value}");

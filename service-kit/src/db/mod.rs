@@ -223,6 +223,21 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
+/// The migrations newer than `current`, oldest first; a database newer than every
+/// migration is refused.
+fn pending(migrations: &[Migration], current: i64) -> Result<Vec<&Migration>, DbError> {
+    let known = migrations.iter().map(|m| m.version).max().unwrap_or(0);
+    if current > known {
+        return Err(DbError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    let mut pending: Vec<&Migration> = migrations.iter().filter(|m| m.version > current).collect();
+    pending.sort_by_key(|m| m.version);
+    Ok(pending)
+}
+
 /// Which engine a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

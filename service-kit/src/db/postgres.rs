@@ -78,7 +78,6 @@ impl PgDb {
     }
 
     pub(super) async fn migrate(&self, migrations: &[Migration]) -> Result<i64, DbError> {
-        let known = migrations.iter().map(|m| m.version).max().unwrap_or(0);
         let mut tx = self.begin().await?;
         tx.execute(
             "SELECT pg_advisory_xact_lock($1)",
@@ -100,16 +99,7 @@ impl PgDb {
             )
             .await?;
         let mut current = rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0);
-        if current > known {
-            return Err(DbError::SchemaTooNew {
-                found: current,
-                known,
-            });
-        }
-        let mut pending: Vec<&Migration> =
-            migrations.iter().filter(|m| m.version > current).collect();
-        pending.sort_by_key(|m| m.version);
-        for m in pending {
+        for m in super::pending(migrations, current)? {
             tx.client()?.batch_execute(m.postgres).await?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)",

@@ -51,22 +51,12 @@ impl SqliteDb {
     }
 
     pub(super) async fn migrate(&self, migrations: &[Migration]) -> Result<i64, DbError> {
-        let known = migrations.iter().map(|m| m.version).max().unwrap_or(0);
         let tx = self.begin().await?;
         let mut current: i64 = tx
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(map_err)?;
-        if current > known {
-            return Err(DbError::SchemaTooNew {
-                found: current,
-                known,
-            });
-        }
-        let mut pending: Vec<&Migration> =
-            migrations.iter().filter(|m| m.version > current).collect();
-        pending.sort_by_key(|m| m.version);
-        for m in pending {
+        for m in super::pending(migrations, current)? {
             tx.conn.execute_batch(m.sqlite).map_err(map_err)?;
             // `PRAGMA` takes no bound parameters; the version is an integer we own.
             tx.conn

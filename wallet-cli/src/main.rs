@@ -233,20 +233,15 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::List => {
             let wallet = open(dir)?;
-            let credentials = wallet.credentials()?;
-            if credentials.is_empty() {
+            let batches = wallet.batches()?;
+            if batches.is_empty() {
                 println!("no credentials");
             }
-            // One line per batch: single-use copies are counted, not listed one by one.
-            let mut seen = std::collections::BTreeSet::new();
-            for c in &credentials {
-                if !seen.insert(c.batch_id.clone()) {
-                    continue;
-                }
+            // One line per credential: single-use copies are counted, not listed one by one.
+            for (c, left) in &batches {
                 let label = credential_formats::credentials::CredentialType::from_vct(&c.vct)
                     .map_or(c.vct.clone(), |t| t.labels()[0].to_owned());
                 if c.single_use {
-                    let left = wallet.unused_copies(&c.batch_id)?;
                     println!(
                         "{}  {label}  ({left} unused copies)  from {}",
                         c.id, c.issuer

@@ -54,6 +54,14 @@ fn open_and_list(c: &mut Criterion) {
             all
         });
     });
+    group.bench_function("open + list 10,000 copies as 1,000 credentials", |b| {
+        b.iter(|| {
+            let store = Store::open(&path, key()).unwrap();
+            let batches = store.batches().unwrap();
+            assert_eq!(batches.len(), CREDENTIALS / BATCH);
+            batches
+        });
+    });
     group.bench_function("open only", |b| {
         b.iter(|| Store::open(&path, key()).unwrap());
     });

@@ -163,6 +163,12 @@ impl Wallet {
         self.store()?.credentials()
     }
 
+    /// One entry per credential the person holds (a batch of single-use copies is one), with
+    /// the copies left: what a list shows.
+    pub fn batches(&self) -> Result<Vec<(StoredCredential, usize)>, Error> {
+        self.store()?.batches()
+    }
+
     /// Unused single-use copies left in a batch.
     pub fn unused_copies(&self, batch_id: &str) -> Result<usize, Error> {
         self.store()?.unused_copies(batch_id)

@@ -202,6 +202,36 @@ impl Store {
         )
     }
 
+    /// What a list shows: one credential per batch (the first copy saved) with the number of
+    /// its copies not yet taken, in the order received. Only one record per batch is opened,
+    /// so listing costs one decryption per credential the person has, not per copy.
+    pub fn batches(&self) -> Result<Vec<(StoredCredential, usize)>, Error> {
+        let firsts = self.select(
+            "WHERE rowid IN (SELECT MIN(rowid) FROM credentials GROUP BY batch_id)
+             ORDER BY received_at, rowid",
+            [],
+        )?;
+        let mut unused = std::collections::HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT batch_id, SUM(CASE WHEN used = 0 THEN 1 ELSE 0 END)
+             FROM credentials GROUP BY batch_id",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (batch, n) = row?;
+            unused.insert(
+                batch,
+                usize::try_from(n).map_err(|_| Error::Corrupt("a negative count"))?,
+            );
+        }
+        Ok(firsts
+            .into_iter()
+            .map(|c| {
+                let n = unused.get(&c.batch_id).copied().unwrap_or(0);
+                (c, n)
+            })
+            .collect())
+    }
+
     /// How many copies of batch `batch_id` have not been taken.
     pub fn unused_copies(&self, batch_id: &str) -> Result<usize, Error> {
         let n: i64 = self.conn.query_row(

@@ -307,3 +307,24 @@ fn a_full_store_says_so_rolls_back_and_stays_usable() {
         .unwrap();
     assert_eq!(store.save_batch(&big[..3], 3).unwrap().len(), 3);
 }
+
+#[test]
+fn batches_list_one_credential_each_with_the_copies_left() {
+    let mut store = store();
+    store
+        .save_batch(&batch("b1", "urn:example:age", 3), 100)
+        .unwrap();
+    store
+        .save_batch(&batch("b2", "urn:example:pid", 1), 101)
+        .unwrap();
+    store.take_unused_copy("b1").unwrap().unwrap();
+    let listed = store.batches().unwrap();
+    let summary: Vec<(&str, &str, usize)> = listed
+        .iter()
+        .map(|(c, n)| (c.batch_id.as_str(), c.vct.as_str(), *n))
+        .collect();
+    assert_eq!(
+        summary,
+        [("b1", "urn:example:age", 2), ("b2", "urn:example:pid", 1)]
+    );
+}

@@ -184,7 +184,7 @@ impl<'w> PresentationSession<'w> {
             .map_err(|_| Error::Untrusted("the verifier is not in the trust list"))?;
         let (verifier_name, verifier_id) = (verifier.name().to_owned(), verifier.id().to_owned());
 
-        let candidates = candidates(wallet.credentials()?);
+        let candidates = candidates(wallet.credentials()?, now);
         let views: Vec<&dyn CredentialView> = candidates.iter().map(|c| c as _).collect();
         let result = request.dcql_query.evaluate(&views);
 
@@ -428,11 +428,13 @@ impl<'w> PresentationSession<'w> {
 }
 
 /// The stored credentials DCQL may pick from: one per batch (two copies of a batch are the
-/// same credential to the person and to the verifier), and only batches with a copy left.
-fn candidates(stored: Vec<StoredCredential>) -> Vec<Candidate> {
+/// same credential to the person and to the verifier), only batches with a copy left, and
+/// none that has expired (a verifier would refuse it anyway).
+fn candidates(stored: Vec<StoredCredential>, now: i64) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     for credential in stored {
         if credential.used
+            || credential.expires_at.is_some_and(|exp| exp <= now)
             || out
                 .iter()
                 .any(|c| c.credential.batch_id == credential.batch_id)

@@ -21,7 +21,7 @@ use credential_formats::jose::{
 use credential_formats::oid4vp::{
     AuthorizationErrorCode, AuthorizationRequestUri, ClientId, ClientMetadata, DirectPostBody,
     OPENID4VP_SCHEME, RequestObject, RequestUriMethod, ResponseMode, SELF_ISSUED_AUDIENCE,
-    VerifierInfo, sign_request_object,
+    TransactionData, VerifierInfo, check_transaction_data_hashes, sign_request_object,
 };
 use credential_formats::sd_jwt::{KeyBindingPolicy, KeyBindingRequirements, SdJwt};
 use credential_formats::sd_jwt_vc::{self, VcVerification, VerifiedSdJwtVc};
@@ -193,6 +193,16 @@ impl Verifier {
 
     /// A request for `query`, signed by `signer`, with an ephemeral ECDH-ES key.
     fn request(&self, query: Value, signer: &Party, mode: ResponseMode) -> Session {
+        self.request_with(query, signer, mode, None)
+    }
+
+    fn request_with(
+        &self,
+        query: Value,
+        signer: &Party,
+        mode: ResponseMode,
+        transaction_data: Option<Vec<TransactionData>>,
+    ) -> Session {
         let id = random_token(8).unwrap();
         let decryption_key = SecretKey::generate(SignatureAlgorithm::Es256).unwrap();
         let now = SystemClock.now();
@@ -208,6 +218,7 @@ impl Verifier {
         request.aud = Some(SELF_ISSUED_AUDIENCE.into());
         request.iat = Some(now);
         request.exp = Some(now + 300);
+        request.transaction_data = transaction_data;
         request.verifier_info = Some(vec![VerifierInfo {
             format: "registration_cert".into(),
             data: json!({"purpose": "Age check", "platform": "Example Market"}),
@@ -307,6 +318,22 @@ impl Verifier {
                 self.trust
                     .issuer_for_vct(&key, verified.vct(), SystemClock.now())
                     .unwrap();
+                let entries: Vec<TransactionData> = request
+                    .transaction_data
+                    .iter()
+                    .flatten()
+                    .filter(|t| t.credential_ids().contains(query_id))
+                    .cloned()
+                    .collect();
+                if !entries.is_empty() {
+                    let binding = verified.key_binding().unwrap();
+                    let hashes: Vec<String> =
+                        serde_json::from_value(binding["transaction_data_hashes"].clone()).unwrap();
+                    let alg = binding
+                        .get("transaction_data_hashes_alg")
+                        .and_then(Value::as_str);
+                    check_transaction_data_hashes(&entries, &hashes, alg).unwrap();
+                }
                 let claims = Value::Object(verified.claims().clone());
                 presented.push((
                     query_id.clone(),
@@ -405,6 +432,17 @@ fn age_query() -> Value {
     }]})
 }
 
+fn training_spend() -> TransactionData {
+    let Value::Object(members) = json!({
+        "course": "WELD-101",
+        "amount": {"value": "250.00", "currency": "EUR"},
+        "transaction_id": "8d1e62a4-training-spend",
+    }) else {
+        unreachable!()
+    };
+    TransactionData::new("training_spend", vec!["person".into()], members).unwrap()
+}
+
 fn accountable_query() -> Value {
     json!({"credentials": [{
         "id": "person",
@@ -498,23 +536,31 @@ async fn an_anonymous_age_check_discloses_only_age_over_18_with_a_fresh_copy_eac
 }
 
 #[tokio::test]
-async fn an_accountable_check_discloses_the_handle_and_the_age_over_direct_post() {
+async fn an_accountable_check_with_transaction_data_discloses_the_handle_and_the_age_over_direct_post()
+ {
     let stack = Stack::start().await;
     let verifier = &stack.verifier;
-    let session = verifier.request(
+    let session = verifier.request_with(
         accountable_query(),
         &verifier.listed,
         ResponseMode::DirectPost,
+        Some(vec![training_spend()]),
     );
     let pending = stack.wallet.receive_request(&session.uri).await.unwrap();
     assert_eq!(
         pending.summary().credentials[0].claims,
         ["person_handle", "age_over_18"]
     );
+    assert_eq!(pending.summary().transaction_data, ["training_spend"]);
     pending.accept().await.unwrap();
+    // verify() checks the KB-JWT's transaction_data_hashes against the request's.
     let presented = verifier.verify(&session);
     let person = &presented[0].1;
     assert_eq!(person.verified.disclosed_paths().len(), 2);
+    assert_eq!(
+        person.verified.key_binding().unwrap()["transaction_data_hashes"],
+        json!([training_spend().hash()])
+    );
     let stored = stack.wallet.credentials().unwrap();
     let handle = stored.iter().find(|c| c.vct == PERSON).unwrap().claims["person_handle"].clone();
     assert_eq!(person.claims["person_handle"], handle);

@@ -57,6 +57,10 @@ pub enum Error {
     /// transaction code, …).
     #[error("refused by the server: {0}")]
     Refused(String),
+    /// Nothing in the wallet answers the presentation request (or the copies ran out). The
+    /// verifier was sent `access_denied`, as for a refusal.
+    #[error("no stored credential answers the request")]
+    NothingToPresent,
     /// A key operation failed.
     #[error("key store: {0}")]
     Crypto(&'static str),

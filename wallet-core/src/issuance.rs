@@ -77,7 +77,7 @@ async fn get_json(transport: &dyn Transport, url: &str) -> Result<Vec<u8>, Error
 }
 
 /// The `error` of an OAuth-style error body, for the message shown to the person.
-fn error_code(body: &[u8]) -> String {
+pub(crate) fn error_code(body: &[u8]) -> String {
     serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))

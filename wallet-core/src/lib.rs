@@ -4,6 +4,7 @@
 mod error;
 mod issuance;
 mod keys;
+mod presentation;
 mod store;
 mod transport;
 mod wallet;
@@ -12,6 +13,9 @@ mod wallet;
 pub use crate::error::Error;
 pub use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 pub use crate::keys::{AliasSigner, KeyStore, SoftwareKeyStore};
+pub use crate::presentation::{
+    CredentialRequestSummary, Outcome, PresentationSession, RequestSummary,
+};
 pub use crate::store::{NewCredential, Store, StoredCredential};
 pub use crate::transport::{
     DefaultTransport, HttpMethod, HttpRequest, HttpResponse, MAX_RESPONSE, Transport,

@@ -1,5 +1,5 @@
 //! The wallet: its store, its keys, its transport, and the trust list it checks issuers
-//! (and, later, verifiers) against.
+//! and verifiers against.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -15,6 +15,7 @@ use credential_formats::trust_list::TrustList;
 use crate::Error;
 use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 use crate::keys::{KeyStore, SoftwareKeyStore};
+use crate::presentation::PresentationSession;
 use crate::store::{NewCredential, Store, StoredCredential};
 use crate::transport::{HttpRequest, Transport};
 
@@ -139,6 +140,28 @@ impl Wallet {
     /// is accepted (or dropped) by the person.
     pub async fn receive_offer(&self, uri: &str) -> Result<OfferSession<'_>, Error> {
         OfferSession::resolve(self, uri).await
+    }
+
+    /// Reads a presentation request (`openid4vp://…`), fetches and verifies its signed
+    /// Request Object, checks its verifier against the trust list and matches its query
+    /// against the stored credentials; the session shows what is asked and is accepted or
+    /// declined by the person.
+    pub async fn receive_request(&self, uri: &str) -> Result<PresentationSession<'_>, Error> {
+        PresentationSession::resolve(self, uri).await
+    }
+
+    /// Takes a copy of a batch to present (a single-use copy is marked used, and the mark
+    /// committed, first).
+    pub(crate) fn take_unused_copy(
+        &self,
+        batch_id: &str,
+    ) -> Result<Option<StoredCredential>, Error> {
+        self.store()?.take_unused_copy(batch_id)
+    }
+
+    pub(crate) fn append_log(&self, entry: &serde_json::Value) -> Result<(), Error> {
+        let now = self.now();
+        self.store()?.append_log(entry, now)
     }
 
     pub(crate) fn save_batch(&self, batch: &[NewCredential]) -> Result<Vec<String>, Error> {

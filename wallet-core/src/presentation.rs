@@ -184,7 +184,7 @@ impl<'w> PresentationSession<'w> {
             .map_err(|_| Error::Untrusted("the verifier is not in the trust list"))?;
         let (verifier_name, verifier_id) = (verifier.name().to_owned(), verifier.id().to_owned());
 
-        let candidates = candidates(wallet.credentials()?, now);
+        let candidates = candidates(wallet.batches()?, now);
         let views: Vec<&dyn CredentialView> = candidates.iter().map(|c| c as _).collect();
         let result = request.dcql_query.evaluate(&views);
 
@@ -430,21 +430,20 @@ impl<'w> PresentationSession<'w> {
 /// The stored credentials DCQL may pick from: one per batch (two copies of a batch are the
 /// same credential to the person and to the verifier), only batches with a copy left, and
 /// none that has expired (a verifier would refuse it anyway).
-fn candidates(stored: Vec<StoredCredential>, now: i64) -> Vec<Candidate> {
-    let mut out: Vec<Candidate> = Vec::new();
-    for credential in stored {
-        if credential.used
-            || credential.expires_at.is_some_and(|exp| exp <= now)
-            || out
-                .iter()
-                .any(|c| c.credential.batch_id == credential.batch_id)
-        {
-            continue;
-        }
-        let claims = Value::Object(credential.claims.clone());
-        out.push(Candidate { credential, claims });
-    }
-    out
+/// One candidate per batch with a copy left, unexpired. The batch's first copy stands for
+/// all (its copies carry the same claims); `accept` then takes an unused one. Only one
+/// record per batch is opened, not every copy.
+fn candidates(batches: Vec<(StoredCredential, usize)>, now: i64) -> Vec<Candidate> {
+    batches
+        .into_iter()
+        .filter(|(credential, unused)| {
+            *unused > 0 && !credential.expires_at.is_some_and(|exp| exp <= now)
+        })
+        .map(|(credential, _)| Candidate {
+            claims: Value::Object(credential.claims.clone()),
+            credential,
+        })
+        .collect()
 }
 
 #[cfg(test)]

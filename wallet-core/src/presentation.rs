@@ -437,7 +437,7 @@ fn candidates(batches: Vec<(StoredCredential, usize)>, now: i64) -> Vec<Candidat
     batches
         .into_iter()
         .filter(|(credential, unused)| {
-            *unused > 0 && !credential.expires_at.is_some_and(|exp| exp <= now)
+            *unused > 0 && credential.expires_at.is_none_or(|exp| exp > now)
         })
         .map(|(credential, _)| Candidate {
             claims: Value::Object(credential.claims.clone()),

@@ -193,6 +193,11 @@ async fn run(cli: Cli) -> Result<()> {
                 ca_cert: ca,
             };
             std::fs::write(dir.join("wallet.toml"), toml::to_string(&settings)?)?;
+            // The store file is made 0600 before SQLite opens it (SQLite gives its -wal and
+            // -shm the same mode); its contents are sealed anyway, but its size and times
+            // are nobody else's business.
+            write_private(&dir.join("wallet.db"), b"")?;
+            std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
             // Create the store now, so a wrong directory shows at once.
             open(dir)?;
             println!("wallet created in {}", dir.display());

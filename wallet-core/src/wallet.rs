@@ -19,6 +19,9 @@ use crate::presentation::PresentationSession;
 use crate::store::{NewCredential, Store, StoredCredential};
 use crate::transport::{HttpRequest, Transport};
 
+/// The store setting holding the newest trust-list sequence accepted.
+const TRUST_SEQUENCE: &str = "trust_list_sequence";
+
 /// Where the wallet finds the trust list, and the key that must have signed it.
 #[derive(Debug, Clone)]
 pub struct WalletConfig {
@@ -121,14 +124,27 @@ impl Wallet {
         let jwt = std::str::from_utf8(&response.body)
             .map_err(|_| Error::Untrusted("the trust list is not text"))?
             .trim();
+        // The newest sequence ever accepted is kept in the store: a rollback to an older list
+        // (by whoever serves it) is refused even after the wallet was closed and reopened.
+        let kept: Option<u64> = self
+            .store()?
+            .setting(TRUST_SEQUENCE)?
+            .and_then(|v| std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()));
+        let min_sequence = kept.max(known.as_ref().map(TrustList::sequence));
         let list = TrustList::verify(
             jwt,
             &RustCrypto,
             self.config.trust_anchor.key(),
             now,
-            known.as_ref().map(TrustList::sequence),
+            min_sequence,
         )
-        .map_err(|_| Error::Untrusted("the trust list does not verify against the anchor"))?;
+        .map_err(|_| {
+            Error::Untrusted(
+                "the trust list does not verify against the anchor, or is older than one accepted before",
+            )
+        })?;
+        self.store()?
+            .put_setting(TRUST_SEQUENCE, list.sequence().to_string().as_bytes())?;
         *self
             .trust
             .lock()

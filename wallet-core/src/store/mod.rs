@@ -360,6 +360,33 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps a sealed setting (`name` other than the canary), replacing any earlier value.
+    pub fn put_setting(&mut self, name: &str, value: &[u8]) -> Result<(), Error> {
+        if name == CANARY_KEY {
+            return Err(Error::AlreadyExists);
+        }
+        let sealed = self.sealer.seal(&aad("meta", name), value)?;
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![name, sealed],
+        )?;
+        Ok(())
+    }
+
+    /// A sealed setting, if kept.
+    pub fn setting(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let sealed: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        sealed
+            .map(|sealed| self.sealer.open(&aad("meta", name), &sealed))
+            .transpose()
+    }
+
     /// The secret stored under `alias`, if any.
     pub fn get_key(&self, alias: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
         let sealed: Option<Vec<u8>> = self

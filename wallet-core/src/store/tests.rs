@@ -328,3 +328,19 @@ fn batches_list_one_credential_each_with_the_copies_left() {
         [("b1", "urn:example:age", 2), ("b2", "urn:example:pid", 1)]
     );
 }
+
+#[test]
+fn settings_are_sealed_replaced_and_never_the_canary() {
+    let mut store = store();
+    assert_eq!(store.setting("trust_list").unwrap(), None);
+    store.put_setting("trust_list", b"first").unwrap();
+    store.put_setting("trust_list", b"second").unwrap();
+    assert_eq!(
+        &store.setting("trust_list").unwrap().unwrap()[..],
+        b"second"
+    );
+    assert_eq!(
+        store.put_setting(CANARY_KEY, b"x"),
+        Err(Error::AlreadyExists)
+    );
+}

@@ -185,3 +185,46 @@ async fn a_server_whose_certificate_is_not_trusted_is_not_talked_to() {
     let err = wallet.receive_offer(&uri).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_trust_list_older_than_one_accepted_before_is_refused_after_a_restart() {
+    let stack = Stack::start().await;
+    let path = stack.dir.path().join("rollback.db");
+    {
+        // As if a list with sequence 5 had been accepted in an earlier run.
+        let mut store = wallet_core::Store::open(&path, Zeroizing::new([7u8; 32])).unwrap();
+        store.put_setting("trust_list_sequence", b"5").unwrap();
+    }
+    let anchor = issuer::trust::public_jwk_from_file(&stack.anchor).unwrap();
+    let wallet = Wallet::open(
+        &path,
+        Zeroizing::new([7u8; 32]),
+        None,
+        Arc::new(DefaultTransport::trusting_only(stack.ca_pem.as_bytes()).unwrap()),
+        WalletConfig::new(stack.trust_list_url.clone(), anchor),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let (uri, _) = stack.offer(&["pid_sd_jwt"]).await;
+    // The stack serves sequence 1.
+    let err = wallet.receive_offer(&uri).await.unwrap_err();
+    assert!(matches!(err, Error::Untrusted(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_accepted_sequence_is_remembered() {
+    let stack = Stack::start().await;
+    let wallet = stack.wallet("remember.db");
+    let (uri, _) = stack.offer(&["pid_sd_jwt"]).await;
+    wallet.receive_offer(&uri).await.unwrap();
+    drop(wallet);
+    let store = wallet_core::Store::open(
+        &stack.dir.path().join("remember.db"),
+        Zeroizing::new([7u8; 32]),
+    )
+    .unwrap();
+    assert_eq!(
+        &store.setting("trust_list_sequence").unwrap().unwrap()[..],
+        b"1"
+    );
+}

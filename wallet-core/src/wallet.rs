@@ -19,6 +19,9 @@ use crate::presentation::PresentationSession;
 use crate::store::{NewCredential, Store, StoredCredential};
 use crate::transport::{HttpRequest, Transport};
 
+/// Below this many unused copies, a single-use credential is running low.
+pub const LOW_COPIES: usize = 3;
+
 /// The store setting holding the newest trust-list sequence accepted.
 const TRUST_SEQUENCE: &str = "trust_list_sequence";
 
@@ -206,6 +209,16 @@ impl Wallet {
     /// the copies left: what a list shows.
     pub fn batches(&self) -> Result<Vec<(StoredCredential, usize)>, Error> {
         self.store()?.batches()
+    }
+
+    /// The single-use credentials with fewer than [`LOW_COPIES`] unused copies left (none
+    /// left included): the app tells the person, who asks the issuer for a new offer.
+    pub fn running_low(&self) -> Result<Vec<(StoredCredential, usize)>, Error> {
+        Ok(self
+            .batches()?
+            .into_iter()
+            .filter(|(c, left)| c.single_use && *left < LOW_COPIES)
+            .collect())
     }
 
     /// Unused single-use copies left in a batch.

@@ -228,3 +228,35 @@ async fn the_accepted_sequence_is_remembered() {
         b"1"
     );
 }
+
+#[tokio::test]
+async fn a_batch_with_few_copies_left_is_running_low() {
+    let stack = Stack::start().await;
+    let anchor = issuer::trust::public_jwk_from_file(&stack.anchor).unwrap();
+    let mut config = WalletConfig::new(stack.trust_list_url.clone(), anchor);
+    config.copies = 2;
+    let wallet = Wallet::open(
+        &stack.dir.path().join("few.db"),
+        Zeroizing::new([7u8; 32]),
+        None,
+        Arc::new(DefaultTransport::trusting_only(stack.ca_pem.as_bytes()).unwrap()),
+        config,
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let (uri, tx_code) = stack
+        .offer(&["pid_sd_jwt", "person_attestation_sd_jwt"])
+        .await;
+    let ids = wallet
+        .receive_offer(&uri)
+        .await
+        .unwrap()
+        .accept(Some(&tx_code))
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1 + 2);
+    let low = wallet.running_low().unwrap();
+    assert_eq!(low.len(), 1, "the PID is not single-use");
+    assert_eq!(low[0].0.vct, "urn:be:identity:person-attestation:1");
+    assert_eq!(low[0].1, 2);
+}

@@ -4,7 +4,8 @@
 //!
 //! Exit codes scripts can rely on: 0 done; 1 usage or local error; 2 refused by the server
 //! (a wrong `tx_code`, an expired offer); 3 not trusted (trust list, issuer, certificate
-//! chain of the trust list); 4 network; 5 the person declined.
+//! chain of the trust list); 4 network; 5 the person declined; 6 nothing in the wallet
+//! answers the request (the verifier is told no more than for a refusal).
 
 use std::io::{BufRead, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -53,6 +54,15 @@ enum Command {
         #[arg(long)]
         tx_code: Option<String>,
         /// Accept without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Answer a presentation request (`openid4vp://…`): shows who asks what, on whose behalf,
+    /// and asks before sharing.
+    Present {
+        /// The request link.
+        request: String,
+        /// Share without asking.
         #[arg(long)]
         yes: bool,
     },
@@ -151,6 +161,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         Some(Error::Refused(_)) => 2,
         Some(Error::Untrusted(_)) => 3,
         Some(Error::Transport(_)) => 4,
+        Some(Error::NothingToPresent) => 6,
         _ if e.to_string() == DECLINED => 5,
         _ => 1,
     }
@@ -235,6 +246,49 @@ async fn run(cli: Cli) -> Result<()> {
             progress("receiving and verifying the credentials");
             let ids = session.accept(tx_code.as_deref()).await?;
             println!("{} credential(s) received and verified.", ids.len());
+        }
+        Command::Present { request, yes } => {
+            let wallet = open(dir)?;
+            progress("fetching and checking the request");
+            let session = wallet.receive_request(&request).await?;
+            let summary = session.summary().clone();
+            println!("{} asks", summary.verifier_name);
+            if let Some(platform) = &summary.platform {
+                println!("  on behalf of: {platform}");
+            }
+            if let Some(purpose) = &summary.purpose {
+                println!("  purpose:      {purpose}");
+            }
+            for query in &summary.credentials {
+                let what = query
+                    .labels
+                    .as_ref()
+                    .map(|l| l[0].clone())
+                    .or_else(|| query.vct.clone())
+                    .unwrap_or_else(|| query.id.clone());
+                let missing = if query.available {
+                    ""
+                } else {
+                    "  (you hold none)"
+                };
+                println!("  from your {what}: {}{missing}", query.claims.join(", "));
+            }
+            for kind in &summary.transaction_data {
+                println!("  and to sign a transaction: {kind}");
+            }
+            if !summary.satisfiable {
+                println!("Nothing in this wallet answers the request.");
+            }
+            if summary.satisfiable && !yes && !ask("Share? [y/N] ")?.eq_ignore_ascii_case("y") {
+                session.decline().await?;
+                bail!(DECLINED);
+            }
+            progress("sending");
+            let outcome = session.accept().await?;
+            println!("Shared.");
+            if let Some(next) = outcome.redirect_uri {
+                println!("Continue at {next}");
+            }
         }
         Command::List => {
             let wallet = open(dir)?;

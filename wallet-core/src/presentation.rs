@@ -138,6 +138,13 @@ fn claim_name(path: &ClaimsPath) -> String {
     name
 }
 
+/// The authority (host and port) of an `https` URL, lower-cased.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(authority.to_ascii_lowercase())
+}
+
 /// The first string member `name` of a `verifier_info` entry's data object.
 fn info_field(info: &[VerifierInfo], name: &str) -> Option<String> {
     info.iter()
@@ -175,6 +182,14 @@ impl<'w> PresentationSession<'w> {
         let now = wallet.now();
         let request = verify_request_object(&RustCrypto, signed, None, now)?;
         request.check_client_id(&invocation)?;
+        // The answer goes back to the host the request came from. OpenID4VP leaves the
+        // `x509_hash` prefix without such a binding; we add it, so a request relayed from a
+        // registered verifier's host cannot send the person's answer somewhere else.
+        if host_of(&request.response_uri) != host_of(&invocation.request_uri) {
+            return Err(Error::Untrusted(
+                "the request sends the answer to another host than the one it came from",
+            ));
+        }
         let x509_hash = request
             .x509_hash()
             .ok_or(Error::Protocol("the request is not signed under x509_hash"))?;

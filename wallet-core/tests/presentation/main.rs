@@ -275,6 +275,109 @@ async fn a_verifier_outside_the_trust_list_or_a_tampered_request_is_refused() {
     assert_eq!(stack.wallet.unused_copies(&batch).unwrap(), 10);
 }
 
+/// Re-signs a request object after `change`, with the listed verifier's key and certificate.
+fn resign(verifier: &Verifier, session: &Session, change: impl FnOnce(&mut Value)) -> String {
+    let signed = verifier.signed(&session.id);
+    let decoded = credential_formats::jose::DecodedJws::decode(&signed).unwrap();
+    let mut claims: Value = serde_json::from_slice(decoded.unverified_payload()).unwrap();
+    change(&mut claims);
+    let x5c = credential_formats::jose::X509Chain::new(vec![verifier.listed.certificate.clone()])
+        .unwrap()
+        .to_x5c();
+    let signer = credential_formats::crypto::CryptoProvider::signer(
+        &credential_formats::crypto::RustCrypto,
+        &verifier.listed.secret,
+    )
+    .unwrap();
+    credential_formats::jose::sign_compact(
+        &credential_formats::jose::JwsHeader::new("oauth-authz-req+jwt").with_x5c(x5c),
+        claims.to_string().as_bytes(),
+        &*signer,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn unsigned_mismatched_nonce_less_or_misdirected_requests_are_refused() {
+    let stack = Stack::start().await;
+    let verifier = &stack.verifier;
+    let batch = stack.batch();
+
+    // Control: re-signing an unchanged request is accepted, so each refusal below is due to
+    // its one change.
+    let control = verifier.request(age_query(), &verifier.listed, ResponseMode::DirectPostJwt);
+    verifier.publish(&control.id, resign(verifier, &control, |_| {}));
+    stack.wallet.receive_request(&control.uri).await.unwrap();
+
+    // Unsigned (`alg: none`).
+    let session = verifier.request(age_query(), &verifier.listed, ResponseMode::DirectPostJwt);
+    let payload = verifier
+        .signed(&session.id)
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    verifier.publish(
+        &session.id,
+        format!("eyJhbGciOiJub25lIiwidHlwIjoib2F1dGgtYXV0aHotcmVxK2p3dCJ9.{payload}."),
+    );
+    let err = stack
+        .wallet
+        .receive_request(&session.uri)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "unsigned: {err:?}");
+
+    // The link's client_id is not the request's.
+    let session = verifier.request(age_query(), &verifier.listed, ResponseMode::DirectPostJwt);
+    let stranger = Party::new("other.localhost");
+    let other_id = format!("x509_hash:{}", stranger.certificate.x509_hash());
+    let uri = session.uri.replace(
+        &urlencode(session.request.client_id.as_str()),
+        &urlencode(&other_id),
+    );
+    assert_ne!(uri, session.uri);
+    let err = stack.wallet.receive_request(&uri).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "client_id: {err:?}");
+
+    // No nonce.
+    let session = verifier.request(age_query(), &verifier.listed, ResponseMode::DirectPostJwt);
+    verifier.publish(
+        &session.id,
+        resign(verifier, &session, |c| {
+            c.as_object_mut().unwrap().remove("nonce");
+        }),
+    );
+    let err = stack
+        .wallet
+        .receive_request(&session.uri)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "nonce: {err:?}");
+
+    // The answer would go to another host.
+    let session = verifier.request(age_query(), &verifier.listed, ResponseMode::DirectPostJwt);
+    verifier.publish(
+        &session.id,
+        resign(verifier, &session, |c| {
+            c["response_uri"] = "https://collector.example/response".into();
+        }),
+    );
+    let err = stack
+        .wallet
+        .receive_request(&session.uri)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Untrusted(_)), "response_uri: {err:?}");
+
+    assert_eq!(stack.wallet.unused_copies(&batch).unwrap(), 10);
+}
+
+/// Form-encoding as the URI builder does it (enough for `x509_hash:` identifiers).
+fn urlencode(text: &str) -> String {
+    text.replace(':', "%3A")
+}
+
 #[tokio::test]
 async fn declining_and_having_nothing_look_the_same_to_the_verifier() {
     let stack = Stack::start().await;

@@ -90,6 +90,37 @@ impl LocalIssuer {
     }
 }
 
+impl LocalIssuer {
+    /// Enrols the demo citizen An Peeters (born 1990-05-01, an adult; enrolling again
+    /// finds the same person) and makes them an offer of `configurations`: the offer link
+    /// and its `tx_code`.
+    pub async fn offer_to_demo_citizen(
+        &self,
+        configurations: &[&str],
+    ) -> Result<(String, String), Error> {
+        let enrolment: crate::register::Enrolment = serde_json::from_value(serde_json::json!({
+            "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
+            "nationalities": ["BE"], "personal_administrative_number": "90050112345",
+            "address": {"street_address": "Veldstraat 1", "locality": "Gent", "country": "BE"}
+        }))
+        .map_err(|_| Error::Corrupt("demo enrolment"))?;
+        let person = self.issuer.enrol(enrolment).await?;
+        let offer = self
+            .issuer
+            .create_offer(crate::OfferRequest {
+                person_id: Some(person.person_id),
+                credential_configuration_ids: configurations
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect(),
+                payload: crate::issuance::OfferPayload::default(),
+                by_value: false,
+            })
+            .await?;
+        Ok((offer.offer_uri, offer.tx_code))
+    }
+}
+
 impl Drop for LocalIssuer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -24,7 +24,7 @@ use credential_formats::trust_list::{Role, TrustList};
 use crate::Error;
 use crate::keys::{AliasSigner, KeyStore};
 use crate::store::NewCredential;
-use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::transport::HttpRequest;
 use crate::wallet::Wallet;
 
 /// Largest number of single-use copies asked for in one request.
@@ -54,20 +54,10 @@ pub struct OfferSession<'w> {
     summary: OfferSummary,
 }
 
-async fn fetch(transport: &dyn Transport, request: HttpRequest) -> Result<HttpResponse, Error> {
-    let response = transport.send(request).await?;
-    if (300..400).contains(&response.status) {
-        return Err(Error::Protocol("the server answered with a redirect"));
-    }
-    Ok(response)
-}
-
-async fn get_json(transport: &dyn Transport, url: &str) -> Result<Vec<u8>, Error> {
-    let response = fetch(
-        transport,
-        HttpRequest::get(url).header("Accept", "application/json"),
-    )
-    .await?;
+async fn get_json(wallet: &Wallet, url: &str) -> Result<Vec<u8>, Error> {
+    let response = wallet
+        .send(HttpRequest::get(url).header("Accept", "application/json"))
+        .await?;
     if response.status != 200 {
         return Err(Error::Protocol(
             "the issuer did not answer a metadata request",
@@ -90,17 +80,16 @@ impl<'w> OfferSession<'w> {
     /// by reference, the issuer's metadata, the token endpoint; and checks that the trust list
     /// names the issuer.
     pub(crate) async fn resolve(wallet: &'w Wallet, uri: &str) -> Result<OfferSession<'w>, Error> {
-        let transport = wallet.transport();
         let offer = match CredentialOfferUri::parse(uri)? {
             CredentialOfferUri::ByValue(offer) => offer,
             CredentialOfferUri::ByReference(url) => {
-                CredentialOffer::parse(&get_json(&*transport, &url).await?)?
+                CredentialOffer::parse(&get_json(wallet, &url).await?)?
             }
         };
         let issuer = offer.credential_issuer().to_owned();
         let metadata = CredentialIssuerMetadata::parse(
             &get_json(
-                &*transport,
+                wallet,
                 &format!("{issuer}/.well-known/openid-credential-issuer"),
             )
             .await?,
@@ -117,7 +106,7 @@ impl<'w> OfferSession<'w> {
         };
         let as_metadata = AuthorizationServerMetadata::parse(
             &get_json(
-                &*transport,
+                wallet,
                 &format!("{server}/.well-known/oauth-authorization-server"),
             )
             .await?,
@@ -191,7 +180,6 @@ impl<'w> OfferSession<'w> {
     /// against the trust list, and stores them. Returns the stored credentials' ids. Nothing is
     /// stored unless every credential verifies.
     pub async fn accept(self, tx_code: Option<&str>) -> Result<Vec<String>, Error> {
-        let transport = self.wallet.transport();
         let grant = self
             .offer
             .grants()
@@ -203,15 +191,14 @@ impl<'w> OfferSession<'w> {
             client_id: None,
         }
         .to_form();
-        let response = fetch(
-            &*transport,
-            HttpRequest::post(
+        let response = self
+            .wallet
+            .send(HttpRequest::post(
                 &self.token_endpoint,
                 "application/x-www-form-urlencoded",
                 form.into_bytes(),
-            ),
-        )
-        .await?;
+            ))
+            .await?;
         if response.status != 200 {
             return Err(Error::Refused(error_code(&response.body)));
         }
@@ -229,7 +216,6 @@ impl<'w> OfferSession<'w> {
         token: &TokenResponse,
         configuration_id: &str,
     ) -> Result<Vec<String>, Error> {
-        let transport = self.wallet.transport();
         let keys = self.wallet.keys();
         let configuration = self
             .metadata
@@ -251,11 +237,14 @@ impl<'w> OfferSession<'w> {
             .metadata
             .nonce_endpoint()
             .ok_or(Error::Protocol("the issuer has no nonce endpoint"))?;
-        let response = fetch(
-            &*transport,
-            HttpRequest::post(nonce_endpoint, "application/json", Vec::new()),
-        )
-        .await?;
+        let response = self
+            .wallet
+            .send(HttpRequest::post(
+                nonce_endpoint,
+                "application/json",
+                Vec::new(),
+            ))
+            .await?;
         if response.status != 200 {
             return Err(Error::Protocol("the issuer gave no nonce"));
         }
@@ -297,7 +286,6 @@ impl<'w> OfferSession<'w> {
         keys: &Arc<dyn KeyStore>,
         aliases: &mut Vec<String>,
     ) -> Result<Vec<String>, Error> {
-        let transport = self.wallet.transport();
         let issuer = self.offer.credential_issuer();
         let now = self.wallet.now();
         let mut proofs = Vec::new();
@@ -322,16 +310,17 @@ impl<'w> OfferSession<'w> {
             Some(Proofs::Jwt(proofs)),
             None,
         )?;
-        let response = fetch(
-            &*transport,
-            HttpRequest::post(
-                self.metadata.credential_endpoint(),
-                "application/json",
-                request.to_json().into_bytes(),
+        let response = self
+            .wallet
+            .send(
+                HttpRequest::post(
+                    self.metadata.credential_endpoint(),
+                    "application/json",
+                    request.to_json().into_bytes(),
+                )
+                .header("Authorization", format!("Bearer {}", token.access_token())),
             )
-            .header("Authorization", format!("Bearer {}", token.access_token())),
-        )
-        .await?;
+            .await?;
         if response.status != 200 {
             return Err(Error::Refused(error_code(&response.body)));
         }

@@ -21,7 +21,7 @@ use credential_formats::sd_jwt::{KeyBinding, SdJwt};
 use crate::Error;
 use crate::keys::AliasSigner;
 use crate::store::StoredCredential;
-use crate::transport::{HttpRequest, HttpResponse};
+use crate::transport::HttpRequest;
 use crate::wallet::Wallet;
 
 /// The media type of a signed Request Object (RFC 9101 §10.2).
@@ -151,14 +151,6 @@ fn info_field(info: &[VerifierInfo], name: &str) -> Option<String> {
         .find_map(|i| i.data.get(name).and_then(Value::as_str).map(str::to_owned))
 }
 
-async fn send(wallet: &Wallet, request: HttpRequest) -> Result<HttpResponse, Error> {
-    let response = wallet.transport().send(request).await?;
-    if (300..400).contains(&response.status) {
-        return Err(Error::Protocol("the verifier answered with a redirect"));
-    }
-    Ok(response)
-}
-
 impl<'w> PresentationSession<'w> {
     /// Reads `openid4vp://?client_id=…&request_uri=…`, fetches and verifies the Request
     /// Object, finds its verifier in the trust list and evaluates its query.
@@ -168,11 +160,12 @@ impl<'w> PresentationSession<'w> {
     ) -> Result<PresentationSession<'w>, Error> {
         let invocation = AuthorizationRequestUri::parse(uri)?;
         // Always GET: a wallet that does not POST to the request_uri must GET it (§5.10).
-        let response = send(
-            wallet,
-            HttpRequest::get(&invocation.request_uri).header("Accept", REQUEST_OBJECT_MEDIA_TYPE),
-        )
-        .await?;
+        let response = wallet
+            .send(
+                HttpRequest::get(&invocation.request_uri)
+                    .header("Accept", REQUEST_OBJECT_MEDIA_TYPE),
+            )
+            .await?;
         if response.status != 200 {
             return Err(Error::Protocol("the verifier did not serve its request"));
         }
@@ -405,12 +398,13 @@ impl<'w> PresentationSession<'w> {
     }
 
     async fn post(&self, body: String) -> Result<Outcome, Error> {
-        let response = send(
-            self.wallet,
-            HttpRequest::post(&self.request.response_uri, FORM, body.into_bytes())
-                .header("Accept", "application/json"),
-        )
-        .await?;
+        let response = self
+            .wallet
+            .send(
+                HttpRequest::post(&self.request.response_uri, FORM, body.into_bytes())
+                    .header("Accept", "application/json"),
+            )
+            .await?;
         if response.status != 200 {
             return Err(Error::Refused(crate::issuance::error_code(&response.body)));
         }

@@ -17,7 +17,7 @@ use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 use crate::keys::{KeyStore, SoftwareKeyStore};
 use crate::presentation::PresentationSession;
 use crate::store::{NewCredential, Store, StoredCredential};
-use crate::transport::{HttpRequest, Transport};
+use crate::transport::{HttpRequest, HttpResponse, Transport};
 
 /// Below this many unused copies, a single-use credential is running low.
 pub const LOW_COPIES: usize = 3;
@@ -87,8 +87,14 @@ impl Wallet {
         self.clock.now()
     }
 
-    pub(crate) fn transport(&self) -> Arc<dyn Transport> {
-        self.transport.clone()
+    /// Sends a request; a redirect is refused, not followed (whatever the transport does),
+    /// so a counterparty cannot bounce the wallet to a host it did not check.
+    pub(crate) async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let response = self.transport.send(request).await?;
+        if (300..400).contains(&response.status) {
+            return Err(Error::Protocol("the server answered with a redirect"));
+        }
+        Ok(response)
     }
 
     pub(crate) fn keys(&self) -> Arc<dyn KeyStore> {
@@ -118,7 +124,6 @@ impl Wallet {
             return Ok(list.clone());
         }
         let response = self
-            .transport
             .send(HttpRequest::get(&self.config.trust_list_url))
             .await?;
         if response.status != 200 {

@@ -11,9 +11,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use issuer::issuance::OfferPayload;
-use issuer::register::Enrolment;
-use issuer::{LocalIssuer, OfferRequest};
+use issuer::LocalIssuer;
 use serde_json::{Value, json};
 
 /// Runs `wallet --dir <dir> args…`, feeding `stdin`, off the async runtime (the issuer runs
@@ -49,23 +47,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 async fn offer(local: &LocalIssuer, configurations: &[&str]) -> (String, String) {
-    let enrolment: Enrolment = serde_json::from_value(json!({
-        "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
-        "nationalities": ["BE"], "personal_administrative_number": "90050112345"
-    }))
-    .unwrap();
-    let person = local.issuer.enrol(enrolment).await.unwrap();
-    let offer = local
-        .issuer
-        .create_offer(OfferRequest {
-            person_id: Some(person.person_id),
-            credential_configuration_ids: configurations.iter().map(|c| (*c).to_owned()).collect(),
-            payload: OfferPayload::default(),
-            by_value: false,
-        })
-        .await
-        .unwrap();
-    (offer.offer_uri, offer.tx_code)
+    local.offer_to_demo_citizen(configurations).await.unwrap()
 }
 
 async fn init(local: &LocalIssuer, dir: &Path) {

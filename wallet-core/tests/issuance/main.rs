@@ -4,10 +4,7 @@
 use std::sync::Arc;
 
 use credential_formats::time::SystemClock;
-use issuer::issuance::OfferPayload;
-use issuer::register::Enrolment;
-use issuer::{LocalIssuer, OfferRequest};
-use serde_json::json;
+use issuer::LocalIssuer;
 use tempfile::TempDir;
 use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
 use zeroize::Zeroizing;
@@ -45,26 +42,10 @@ impl Stack {
     }
 
     async fn offer(&self, configurations: &[&str]) -> (String, String) {
-        let enrolment: Enrolment = serde_json::from_value(json!({
-            "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
-            "nationalities": ["BE"], "personal_administrative_number": "90050112345"
-        }))
-        .unwrap();
-        let person = self.issuer.enrol(enrolment).await.unwrap();
-        let offer = self
-            .issuer
-            .create_offer(OfferRequest {
-                person_id: Some(person.person_id),
-                credential_configuration_ids: configurations
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .collect(),
-                payload: OfferPayload::default(),
-                by_value: false,
-            })
+        self.local
+            .offer_to_demo_citizen(configurations)
             .await
-            .unwrap();
-        (offer.offer_uri, offer.tx_code)
+            .unwrap()
     }
 }
 

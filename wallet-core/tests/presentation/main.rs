@@ -11,9 +11,7 @@ use credential_formats::oid4vp::{
     AuthorizationErrorCode, DirectPostBody, ResponseMode, TransactionData,
 };
 use credential_formats::time::SystemClock;
-use issuer::issuance::OfferPayload;
-use issuer::register::Enrolment;
-use issuer::{LocalIssuer, OfferRequest};
+use issuer::LocalIssuer;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
@@ -49,30 +47,15 @@ impl Stack {
             Arc::new(SystemClock),
         )
         .unwrap();
-        let enrolment: Enrolment = serde_json::from_value(json!({
-            "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
-            "nationalities": ["BE"], "personal_administrative_number": "90050112345"
-        }))
-        .unwrap();
-        let person = issuer.issuer.enrol(enrolment).await.unwrap();
-        let offer = issuer
-            .issuer
-            .create_offer(OfferRequest {
-                person_id: Some(person.person_id),
-                credential_configuration_ids: vec![
-                    "pid_sd_jwt".into(),
-                    "person_attestation_sd_jwt".into(),
-                ],
-                payload: OfferPayload::default(),
-                by_value: false,
-            })
+        let (offer_uri, tx_code) = issuer
+            .offer_to_demo_citizen(&["pid_sd_jwt", "person_attestation_sd_jwt"])
             .await
             .unwrap();
         wallet
-            .receive_offer(&offer.offer_uri)
+            .receive_offer(&offer_uri)
             .await
             .unwrap()
-            .accept(Some(&offer.tx_code))
+            .accept(Some(&tx_code))
             .await
             .unwrap();
         Stack {

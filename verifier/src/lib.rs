@@ -3,32 +3,41 @@
 //! presentation, and answers with a signed, pseudonymous attestation.
 //!
 //! ```text
-//!  wallet ──POST response_uri──▶ pipeline::verify_response ──▶ VerifiedResponse
-//!                                  (status::StatusSource: the issuer's status list)
-//!  verified_person: pseudonym::PseudonymKey ──▶ pseudonym
-//!                   escrow::seal(court key, record) ──▶ SealedRecord (stored)
-//!  platform ◀── attestation::Attestation::sign ── {iss, aud, sub?, checks, result, …}
+//!  platform ─POST /v1/checks (API key)──► check: nonce, state, expiry ──► wallet link + QR
+//!  wallet ───GET /wallet/requests/{id}──► signed request object (x509_hash, DCQL,
+//!                                         direct_post.jwt key, verifier_info: platform)
+//!         ──POST /wallet/responses/{id}─► pipeline: decrypt, SD-JWT VC + KB-JWT, status,
+//!                                         DCQL ──► pseudonym = HMAC(K_ps, platform ‖ handle)
+//!                                         ──► escrow record sealed to the court (HPKE)
+//!                                         ──► attestation JWT; settled once, in one transaction
+//!  platform ─GET /v1/checks/{id}─────────► status + attestation (or a signed webhook)
 //! ```
+//!
+//! [`app`] builds the router over an [`AppState`]; [`serve`] runs it from a [`Config`].
 
-mod attestation;
+pub mod attestation;
+mod config;
 mod error;
-mod escrow;
-mod pipeline;
-mod pseudonym;
-mod status;
+pub mod escrow;
+mod local;
+pub mod pipeline;
+pub mod pseudonym;
+mod routes;
+mod schema;
+mod service;
+pub mod status;
+pub mod store;
+pub mod webhook;
 
 // The public interface is:
-pub use attestation::{
-    ATTESTATION_TYP, Attestation, AttestationError, Check, DEFAULT_LIFETIME, Outcome,
-    VERIFY_LEEWAY, verify as verify_attestation,
+pub use config::{
+    Config, Opened, admin_token_from_dir, load_or_make_request_chain, open, open_with_clock, run,
+    serve,
 };
 pub use error::Error;
-pub use escrow::{
-    EscrowError, EscrowRecord, EscrowSecret, SealedRecord, generate_escrow_key,
-    open as open_escrow, seal as seal_escrow,
+pub use local::{LocalOptions, LocalVerifier, dev_entities};
+pub use routes::{ApiDoc, AppState, Limiters, MAX_BODY, RateLimits, app};
+pub use service::{
+    CheckRequest, CheckView, CreatedCheck, IssuedKey, Keys, Settings, Verifier, WalletAnswer,
+    dcql_query,
 };
-pub use pipeline::{
-    Expectation, IatWindow, PresentedCredential, Refusal, VerifiedResponse, verify_response,
-};
-pub use pseudonym::PseudonymKey;
-pub use status::{STATUS_LIST_MEDIA_TYPE, StatusError, StatusLimits, StatusLists, StatusSource};

@@ -356,17 +356,21 @@ pub async fn verify_response(
             )?);
         }
     }
-    let mut by_query: PresentedCredentials<'_> = BTreeMap::new();
-    for presented in &checked {
-        by_query
-            .entry(presented.query_id.clone())
-            .or_default()
-            .push(presented as &dyn CredentialView);
+    {
+        // A scope of its own: `dyn CredentialView` is not `Sync`, and the future must stay
+        // `Send` (axum handlers) across the status fetches below.
+        let mut by_query: PresentedCredentials<'_> = BTreeMap::new();
+        for presented in &checked {
+            by_query
+                .entry(presented.query_id.clone())
+                .or_default()
+                .push(presented as &dyn CredentialView);
+        }
+        expect
+            .query
+            .check_presented(&by_query)
+            .map_err(Refusal::QueryNotSatisfied)?;
     }
-    expect
-        .query
-        .check_presented(&by_query)
-        .map_err(Refusal::QueryNotSatisfied)?;
     for presented in &checked {
         match status
             .status(&presented.status, &presented.issuer_key, now)

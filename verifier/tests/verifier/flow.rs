@@ -380,3 +380,43 @@ async fn a_revoked_credential_fails_the_check_with_its_reason_kept_inside() {
         .unwrap();
     assert_eq!(stored.refusal.as_deref(), Some("revoked"));
 }
+
+#[tokio::test]
+async fn a_same_device_flow_returns_the_browser_with_a_code_only_it_has() {
+    let stack = Stack::start().await;
+    let (_, key) = stack.platform("Example Social").await;
+    let (_, created) = stack
+        .create_check(
+            &key,
+            json!({"checks": ["age_over_18"], "return_url": "https://social.example/verified?step=2"}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let outcome = stack
+        .wallet
+        .receive_request(created["wallet_link"].as_str().unwrap())
+        .await
+        .unwrap()
+        .accept()
+        .await
+        .unwrap();
+    let redirect = outcome.redirect_uri.unwrap();
+    let code = redirect
+        .strip_prefix("https://social.example/verified?step=2&response_code=")
+        .unwrap();
+    assert!(code.len() >= 22, "at least 128 bits");
+    let get = |code: String| {
+        let url = format!(
+            "{}/v1/checks/{id}?response_code={code}",
+            stack.verifier.base
+        );
+        let request = stack.http.get(url).bearer_auth(&key);
+        async move { request.send().await.unwrap() }
+    };
+    let right = get(code.to_owned()).await;
+    assert_eq!(right.status().as_u16(), 200);
+    let result: Value = right.json().await.unwrap();
+    assert_eq!(result["result"], "verified");
+    let wrong = get("A".repeat(code.len())).await;
+    assert_eq!(wrong.status().as_u16(), 400);
+}

@@ -392,6 +392,7 @@ pub async fn verify_response(
             query_id: c.query_id,
             vct: c.vct,
             issuer: c.issuer,
+            // Always an object: `Checked` is built from one.
             claims: match c.claims {
                 Value::Object(claims) => claims,
                 _ => Map::new(),

@@ -266,6 +266,46 @@ mod tests {
         }
     }
 
+    fn unhex(text: &str) -> Vec<u8> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 9180 Appendix A.2.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305,
+    /// base mode), sequence number 0: the suite sealed to here is the RFC's, so any RFC 9180
+    /// implementation the court uses opens our records.
+    #[test]
+    fn rfc9180_a_2_1_base_vector_opens_with_our_suite() {
+        let secret = <Kem as hpke::Kem>::PrivateKey::from_bytes(&unhex(
+            "8057991eef8f1f1af18f4a9491d16a1ce333f695d4db8e38da75975c4478e0fb",
+        ))
+        .unwrap();
+        let public = <Kem as hpke::Kem>::sk_to_pk(&secret);
+        assert_eq!(
+            public.to_bytes().to_vec(),
+            unhex("4310ee97d88cc1f088a5576c77ab0cf5c3ac797f3d95139c6c84b5429c59662a")
+        );
+        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&unhex(
+            "1afa08d3dec047a643885163f1180476fa7ddb54c6a8029ea33f95796bf2ac4a",
+        ))
+        .unwrap();
+        let plaintext = hpke::single_shot_open::<ChaCha20Poly1305, HkdfSha256, Kem>(
+            &OpModeR::Base,
+            &secret,
+            &enc,
+            b"Ode on a Grecian Urn",
+            &unhex(concat!(
+                "1c5250d8034ec2b784ba2cfd69dbdb8af406cfe3ff938e131f0def8c8b60b4db",
+                "21993c62ce81883d2dd1b51a28"
+            )),
+            b"Count-0",
+        )
+        .unwrap();
+        assert_eq!(plaintext, b"Beauty is truth, truth beauty");
+    }
+
     #[test]
     fn rfc9180_base_mode_round_trip() {
         let (key, secret) = generate_escrow_key(Some("court-2026".into())).unwrap();

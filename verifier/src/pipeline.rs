@@ -344,6 +344,13 @@ pub async fn verify_response(
         if query.format != FORMAT_DC_SD_JWT {
             return Err(Refusal::FormatNotSupported);
         }
+        // Refused before any signature is checked: a body full of presentations must not
+        // cost a verification each.
+        if presentations.len() > 1 && !query.multiple {
+            return Err(Refusal::QueryNotSatisfied(DcqlError::TooManyPresentations(
+                query_id.clone(),
+            )));
+        }
         for presentation in presentations {
             checked.push(check_presentation(
                 query_id,
@@ -389,6 +396,7 @@ pub async fn verify_response(
             query_id: c.query_id,
             vct: c.vct,
             issuer: c.issuer,
+            // Always an object: `Checked` is built from one.
             claims: match c.claims {
                 Value::Object(claims) => claims,
                 _ => Map::new(),

@@ -420,3 +420,55 @@ async fn a_same_device_flow_returns_the_browser_with_a_code_only_it_has() {
     let wrong = get("A".repeat(code.len())).await;
     assert_eq!(wrong.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn a_cloned_wallet_cannot_present_a_copy_twice() {
+    let stack = Stack::start().await;
+    // A copy of the phone's storage, taken while every copy is unused (the wallet is idle:
+    // its database, WAL and shared memory files are consistent).
+    let clone_dir = stack.dir.path().join("clone");
+    std::fs::create_dir_all(&clone_dir).unwrap();
+    for name in ["wallet.db", "wallet.db-wal", "wallet.db-shm"] {
+        let from = stack.dir.path().join(name);
+        if from.exists() {
+            std::fs::copy(&from, clone_dir.join(name)).unwrap();
+        }
+    }
+    let anchor = issuer::trust::public_jwk_from_file(&stack.issuer.anchor).unwrap();
+    let clone = wallet_core::Wallet::open(
+        &clone_dir.join("wallet.db"),
+        zeroize::Zeroizing::new([7u8; 32]),
+        None,
+        stack.transport.clone(),
+        wallet_core::WalletConfig::new(stack.issuer.trust_list_url.clone(), anchor),
+        std::sync::Arc::new(credential_formats::time::SystemClock),
+    )
+    .unwrap();
+
+    let (_, key) = stack.platform("Example Social").await;
+    let first = stack.verified(&key, &["age_over_18"]).await;
+    assert_eq!(first["result"], "verified");
+    // The clone presents the same first unused copy, to a new check.
+    let (_, created) = stack
+        .create_check(&key, json!({"checks": ["age_over_18"]}))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let refused = clone
+        .receive_request(created["wallet_link"].as_str().unwrap())
+        .await
+        .unwrap()
+        .accept()
+        .await;
+    assert!(refused.is_err());
+    let (_, result) = stack.get_check(&key, id).await;
+    assert_eq!(result["result"], "not_verified");
+    let stored = stack
+        .verifier
+        .verifier
+        .store()
+        .check(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.refusal.as_deref(), Some("copy_reused"));
+}

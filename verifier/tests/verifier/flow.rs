@@ -53,6 +53,10 @@ async fn an_age_check_gives_a_signed_attestation_without_a_subject() {
         vec!["age_over_18"]
     );
     assert_eq!(attestation.check_id(), result["id"].as_str().unwrap());
+    // The wallet's record of what it sent: age_over_18 and nothing else.
+    let (_, entry) = stack.wallet.log().unwrap().pop().unwrap();
+    assert_eq!(entry["platform"], "Example Social");
+    assert_eq!(entry["credentials"][0]["claims"], json!(["age_over_18"]));
     // Signed for this platform only.
     let other = verify_attestation(
         &stack,

@@ -220,8 +220,14 @@ async fn a_settled_check_is_announced_by_a_signed_webhook() {
                 |axum::extract::State(r): axum::extract::State<Received>,
                  headers: HeaderMap,
                  body: Bytes| async move {
-                    r.lock().unwrap().push((headers, body));
-                    "ok"
+                    // The first delivery is answered with an error: the verifier retries.
+                    let mut received = r.lock().unwrap();
+                    received.push((headers, body));
+                    if received.len() == 1 {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
                 },
             ),
         )
@@ -251,16 +257,22 @@ async fn a_settled_check_is_announced_by_a_signed_webhook() {
     let secret = registered["webhook_secret"].as_str().unwrap();
     let result = stack.verified(key, &["age_over_18"]).await;
 
+    // Refused once, delivered again after the first backoff (5 s), with the same id.
     let mut delivered = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..200 {
         delivered = received.lock().unwrap().clone();
-        if !delivered.is_empty() {
+        if delivered.len() >= 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(delivered.len(), 1, "one delivery");
-    let (headers, body) = &delivered[0];
+    assert_eq!(delivered.len(), 2, "a retry after the refusal");
+    assert_eq!(
+        delivered[0].0["webhook-id"], delivered[1].0["webhook-id"],
+        "receivers deduplicate on the id"
+    );
+    assert_eq!(delivered[0].1, delivered[1].1);
+    let (headers, body) = &delivered[1];
     let id = headers["webhook-id"].to_str().unwrap();
     let timestamp: i64 = headers["webhook-timestamp"]
         .to_str()

@@ -10,6 +10,8 @@ pub mod claims_path;
 pub mod credentials;
 pub mod crypto;
 pub mod dcql;
+#[cfg(feature = "escrow")]
+pub mod escrow;
 pub mod jose;
 pub mod json;
 pub mod oid4vci;

@@ -51,7 +51,7 @@ pub enum Error {
     CopyReused,
     /// An escrow record could not be sealed.
     #[error(transparent)]
-    Escrow(#[from] crate::escrow::EscrowError),
+    Escrow(#[from] credential_formats::escrow::EscrowError),
     /// An attestation could not be made.
     #[error(transparent)]
     Attestation(#[from] crate::attestation::AttestationError),

@@ -18,7 +18,6 @@
 pub mod attestation;
 mod config;
 mod error;
-pub mod escrow;
 mod local;
 pub mod pipeline;
 pub mod pseudonym;
@@ -28,6 +27,9 @@ mod service;
 pub mod status;
 pub mod store;
 pub mod webhook;
+
+// The escrow record format lives with the formats the court shares.
+pub use credential_formats::escrow;
 
 // The public interface is:
 pub use config::{

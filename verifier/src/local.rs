@@ -50,7 +50,8 @@ pub fn dev_entities(dir: &Path) -> Result<DevEntities, Error> {
         EscrowKey::from_jwk(&jwk)
             .map_err(|_| Error::Config("the escrow public key is not an X25519 JWK".into()))?
     } else {
-        let (public, secret) = crate::escrow::generate_escrow_key(Some("dev-escrow-1".into()))?;
+        let (public, secret) =
+            credential_formats::escrow::generate_escrow_key(Some("dev-escrow-1".into()))?;
         service_kit::keys::write_private(&escrow_secret, secret.as_bytes())?;
         let jwk = serde_json::json!({
             "kty": "OKP", "crv": "X25519", "kid": "dev-escrow-1",

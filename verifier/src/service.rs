@@ -32,7 +32,6 @@ use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::attestation::Attestation;
-use crate::escrow::{self, EscrowRecord};
 use crate::pipeline::{self, Expectation, IatWindow, Refusal, VerifiedResponse};
 use crate::pseudonym::PseudonymKey;
 use crate::status::StatusSource;
@@ -40,6 +39,7 @@ use crate::store::{
     AccountEntry, AccountStats, ApiKeyRecord, Check, CheckRecord, CheckStatus, Completion, Digest,
     Failure, NewCheck, Platform, PresentedCopy, Settlement, VerifierStore, WebhookEvent,
 };
+use credential_formats::escrow::{self, EscrowRecord};
 
 /// The prefix of every API key: `vk_<key id>_<secret>`.
 const API_KEY_PREFIX: &str = "vk_";

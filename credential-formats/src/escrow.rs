@@ -14,9 +14,9 @@
 //! pseudonym), the verifier hands over that account's sealed records, and the court opens
 //! them with [`open`].
 
+use crate::trust_list::EscrowKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use credential_formats::trust_list::EscrowKey;
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
@@ -172,7 +172,7 @@ impl EscrowSecret {
 /// the court's tool): the public half as the trust list carries it, and the private half.
 pub fn generate_escrow_key(kid: Option<String>) -> Result<(EscrowKey, EscrowSecret), EscrowError> {
     let mut ikm = Zeroizing::new([0u8; 32]);
-    credential_formats::crypto::fill_random(&mut ikm[..]).map_err(|_| EscrowError::Random)?;
+    crate::crypto::fill_random(&mut ikm[..]).map_err(|_| EscrowError::Random)?;
     // DeriveKeyPair (RFC 9180 §7.1.3) from fresh randomness is GenerateKeyPair.
     let (secret, public) = Kem::derive_keypair(&ikm[..]);
     let mut secret_bytes = Zeroizing::new([0u8; 32]);

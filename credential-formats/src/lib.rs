@@ -21,6 +21,7 @@ pub mod sd_jwt_vc;
 pub mod spec;
 pub mod status_list;
 pub mod time;
+pub mod translog;
 pub mod trust_list;
 
 // The public interface is:

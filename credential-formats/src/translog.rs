@@ -325,7 +325,7 @@ impl Checkpoint {
             .and_then(|r| Hash::try_from(r).ok())
             .ok_or(TranslogError::MalformedCheckpoint("root hash"))?;
         // Extension lines may follow; the body ends with a newline.
-        if body.chars().last() != Some('\n') {
+        if !body.ends_with('\n') {
             return Err(TranslogError::MalformedCheckpoint("final newline"));
         }
         Ok(Checkpoint {

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod qr;
 pub mod telemetry;
 pub mod tls;
+pub mod translog;
 
 // The public interface is:
 pub use auth::{BearerSecret, bearer_token};

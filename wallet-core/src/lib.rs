@@ -20,4 +20,4 @@ pub use crate::store::{NewCredential, Store, StoredCredential};
 pub use crate::transport::{
     DefaultTransport, HttpMethod, HttpRequest, HttpResponse, MAX_RESPONSE, Transport,
 };
-pub use crate::wallet::{LOW_COPIES, Wallet, WalletConfig};
+pub use crate::wallet::{LOW_COPIES, TRUST_REFRESH, Wallet, WalletConfig};

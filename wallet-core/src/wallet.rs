@@ -24,6 +24,14 @@ pub const LOW_COPIES: usize = 3;
 
 /// The store setting holding the newest trust-list sequence accepted.
 const TRUST_SEQUENCE: &str = "trust_list_sequence";
+/// The store settings holding the last trust list accepted, and when it was fetched.
+const TRUST_LIST_JWT: &str = "trust_list_jwt";
+const TRUST_FETCHED_AT: &str = "trust_list_fetched_at";
+
+/// How long a fetched trust list is used before a fresher one is asked for (seconds). A
+/// verifier or issuer struck from the list stops being trusted within this delay, not at the
+/// list's expiry.
+pub const TRUST_REFRESH: i64 = 3600;
 
 /// Where the wallet finds the trust list, and the key that must have signed it.
 #[derive(Debug, Clone)]
@@ -56,7 +64,7 @@ pub struct Wallet {
     config: WalletConfig,
     clock: Arc<dyn Clock>,
     // The newest trust list accepted, so an older one is never accepted after it.
-    trust: Mutex<Option<TrustList>>,
+    trust: Mutex<Option<(TrustList, i64)>>,
 }
 
 impl Wallet {
@@ -109,37 +117,56 @@ impl Wallet {
         self.store.lock().map_err(|_| Error::Corrupt("store lock"))
     }
 
-    /// The trust list: the one in memory while it is valid, else fetched and verified
-    /// against the anchor, never older than one accepted before.
+    /// The trust list. A list fetched less than [`TRUST_REFRESH`] ago is used as it is;
+    /// otherwise a fresh one is fetched and verified against the anchor (never older than
+    /// one accepted before) and kept in the store. When the network fails, the kept list
+    /// serves while it is valid, so the wallet works offline; a list that fails to verify
+    /// is never replaced by the kept one silently: that is an error.
     pub async fn trust_list(&self) -> Result<TrustList, Error> {
         let now = self.now();
-        let known = self
-            .trust
-            .lock()
-            .map_err(|_| Error::Corrupt("trust lock"))?
-            .clone();
-        if let Some(list) = &known
-            && list.exp() > now
+        let known = self.known_trust_list(now)?;
+        if let Some((list, fetched_at)) = &known
+            && now.saturating_sub(*fetched_at) < TRUST_REFRESH
         {
             return Ok(list.clone());
         }
-        let response = self
-            .send(HttpRequest::get(&self.config.trust_list_url))
-            .await?;
-        if response.status != 200 {
-            return Err(Error::Untrusted("the trust list could not be fetched"));
-        }
-        let jwt = std::str::from_utf8(&response.body)
-            .map_err(|_| Error::Untrusted("the trust list is not text"))?
-            .trim();
+        let jwt = match self.fetch_trust_list().await {
+            Ok(jwt) => jwt,
+            Err(unreachable) => {
+                return match known {
+                    Some((list, _)) => Ok(list),
+                    None => Err(unreachable),
+                };
+            }
+        };
         // The newest sequence ever accepted is kept in the store: a rollback to an older list
         // (by whoever serves it) is refused even after the wallet was closed and reopened.
         let kept: Option<u64> = self
             .store()?
             .setting(TRUST_SEQUENCE)?
             .and_then(|v| std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()));
-        let min_sequence = kept.max(known.as_ref().map(TrustList::sequence));
-        let list = TrustList::verify(
+        let min_sequence = kept.max(known.as_ref().map(|(list, _)| list.sequence()));
+        let list = self.verify_trust_list(&jwt, now, min_sequence)?;
+        {
+            let mut store = self.store()?;
+            store.put_setting(TRUST_SEQUENCE, list.sequence().to_string().as_bytes())?;
+            store.put_setting(TRUST_LIST_JWT, jwt.as_bytes())?;
+            store.put_setting(TRUST_FETCHED_AT, now.to_string().as_bytes())?;
+        }
+        *self
+            .trust
+            .lock()
+            .map_err(|_| Error::Corrupt("trust lock"))? = Some((list.clone(), now));
+        Ok(list)
+    }
+
+    fn verify_trust_list(
+        &self,
+        jwt: &str,
+        now: i64,
+        min_sequence: Option<u64>,
+    ) -> Result<TrustList, Error> {
+        TrustList::verify(
             jwt,
             &RustCrypto,
             self.config.trust_anchor.key(),
@@ -150,14 +177,59 @@ impl Wallet {
             Error::Untrusted(
                 "the trust list does not verify against the anchor, or is older than one accepted before",
             )
-        })?;
-        self.store()?
-            .put_setting(TRUST_SEQUENCE, list.sequence().to_string().as_bytes())?;
-        *self
+        })
+    }
+
+    /// The list in memory, else the one kept in the store, if still valid at `now`, with
+    /// when it was fetched.
+    fn known_trust_list(&self, now: i64) -> Result<Option<(TrustList, i64)>, Error> {
+        let in_memory = self
             .trust
             .lock()
-            .map_err(|_| Error::Corrupt("trust lock"))? = Some(list.clone());
-        Ok(list)
+            .map_err(|_| Error::Corrupt("trust lock"))?
+            .clone();
+        if let Some((list, fetched_at)) = in_memory {
+            return Ok((list.exp() > now).then_some((list, fetched_at)));
+        }
+        let store = self.store()?;
+        let (Some(jwt), Some(fetched_at)) = (
+            store.setting(TRUST_LIST_JWT)?,
+            store.setting(TRUST_FETCHED_AT)?,
+        ) else {
+            return Ok(None);
+        };
+        drop(store);
+        let fetched_at: i64 = std::str::from_utf8(&fetched_at)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(Error::Corrupt("trust list time"))?;
+        let jwt = std::str::from_utf8(&jwt).map_err(|_| Error::Corrupt("kept trust list"))?;
+        // Kept lists were verified when fetched; verifying again checks they are still valid
+        // now (and that the store gave back what was put in).
+        match self.verify_trust_list(jwt, now, None) {
+            Ok(list) => {
+                *self
+                    .trust
+                    .lock()
+                    .map_err(|_| Error::Corrupt("trust lock"))? = Some((list.clone(), fetched_at));
+                Ok(Some((list, fetched_at)))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The signed trust list as served, or why it could not be had.
+    async fn fetch_trust_list(&self) -> Result<String, Error> {
+        let response = self
+            .send(HttpRequest::get(&self.config.trust_list_url))
+            .await?;
+        if response.status != 200 {
+            return Err(Error::Untrusted("the trust list could not be fetched"));
+        }
+        Ok(std::str::from_utf8(&response.body)
+            .map_err(|_| Error::Untrusted("the trust list is not text"))?
+            .trim()
+            .to_owned())
     }
 
     /// Resolves an offer link and checks its issuer; the session shows what is offered and

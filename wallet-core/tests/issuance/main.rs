@@ -241,3 +241,49 @@ async fn a_batch_with_few_copies_left_is_running_low() {
     assert_eq!(low[0].0.vct, "urn:be:identity:person-attestation:1");
     assert_eq!(low[0].1, 2);
 }
+
+#[tokio::test]
+async fn the_trust_list_is_kept_for_offline_use_and_refreshed_after_an_hour() {
+    use credential_formats::time::{Clock, FixedClock};
+    let stack = Stack::start().await;
+    let anchor = issuer::trust::public_jwk_from_file(&stack.anchor).unwrap();
+    let open = |clock: Arc<dyn Clock>, url: String| {
+        Wallet::open(
+            &stack.dir.path().join("offline.db"),
+            Zeroizing::new([7u8; 32]),
+            None,
+            Arc::new(DefaultTransport::trusting_only(stack.ca_pem.as_bytes()).unwrap()),
+            WalletConfig::new(url, anchor.clone()),
+            clock,
+        )
+        .unwrap()
+    };
+    let now = SystemClock.now();
+    let online = open(Arc::new(FixedClock(now)), stack.trust_list_url.clone());
+    let sequence = online.trust_list().await.unwrap().sequence();
+    drop(online);
+
+    // Reopened with the trust list out of reach (a closed port): the kept list serves.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unreachable = format!(
+        "https://localhost:{}/trust-list",
+        listener.local_addr().unwrap().port()
+    );
+    drop(listener);
+    let offline = open(Arc::new(FixedClock(now + 60)), unreachable.clone());
+    assert_eq!(offline.trust_list().await.unwrap().sequence(), sequence);
+    drop(offline);
+
+    // Past its validity the kept list is not used, and with nothing to fetch there is no
+    // trust list at all.
+    let far = open(Arc::new(FixedClock(now + 400 * 86_400)), unreachable);
+    assert!(matches!(far.trust_list().await, Err(Error::Transport(_))));
+    drop(far);
+
+    // After an hour, a fresh list is fetched (the kept one is still valid).
+    let later = open(
+        Arc::new(FixedClock(now + wallet_core::TRUST_REFRESH + 1)),
+        stack.trust_list_url.clone(),
+    );
+    assert_eq!(later.trust_list().await.unwrap().sequence(), sequence);
+}

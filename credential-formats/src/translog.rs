@@ -336,6 +336,22 @@ impl Checkpoint {
     }
 }
 
+/// The C2SP `signed-note` verifier key of an Ed25519 key:
+/// `<name>+<key id, 8 hex digits>+<base64(0x01 ‖ public key)>`.
+pub fn verifier_key(key_name: &str, public: &[u8; 32]) -> String {
+    let id = key_id(key_name, public);
+    let mut typed = vec![NOTE_ED25519];
+    typed.extend_from_slice(public);
+    format!(
+        "{key_name}+{:02x}{:02x}{:02x}{:02x}+{}",
+        id[0],
+        id[1],
+        id[2],
+        id[3],
+        STANDARD.encode(typed)
+    )
+}
+
 /// Signs `text` (non-empty lines, ending with a newline) as a C2SP `signed-note`: the text,
 /// an empty line, and `— <key name> <base64(key id ‖ Ed25519 signature)>`.
 pub fn sign_note(text: &str, key_name: &str, signer: &dyn Signer) -> Result<String, TranslogError> {

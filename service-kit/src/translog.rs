@@ -216,6 +216,34 @@ impl TransparencyLog {
         .map_err(|_| TranslogStoreError::Signing)
     }
 
+    /// The signed checkpoint of the log as it is now, and the inclusion proof of entry
+    /// `index` in it: what the court keeps to show later that its order was logged.
+    pub async fn checkpoint_with_proof(
+        &self,
+        index: u64,
+    ) -> Result<(String, u64, Vec<Hash>), TranslogStoreError> {
+        let size = self.size().await?;
+        let leaves = self.leaves(size).await?;
+        let position = usize::try_from(index).map_err(|_| TranslogStoreError::Corrupt)?;
+        let proof = translog::inclusion_proof(position, &leaves)?;
+        let note = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root: translog::root(&leaves),
+        }
+        .sign(&self.key_name, &*self.signer)
+        .map_err(|_| TranslogStoreError::Signing)?;
+        Ok((note, size, proof))
+    }
+
+    /// The C2SP verifier key of the checkpoints: `<name>+<key id hex>+<base64(0x01 ‖ key)>`.
+    pub fn verifier_key(&self) -> String {
+        let PublicKey::Ed25519(public) = self.signer.public_key() else {
+            return String::new();
+        };
+        translog::verifier_key(&self.key_name, &public)
+    }
+
     /// Entries `start..end` (at most `limit` of them), with their indices.
     pub async fn entries(
         &self,
@@ -264,6 +292,112 @@ impl TransparencyLog {
         let first = usize::try_from(first).map_err(|_| TranslogStoreError::Corrupt)?;
         Ok(translog::consistency_proof(first, &leaves)?)
     }
+}
+
+/// The public endpoints of a log, to nest under a path of the service:
+/// `GET /checkpoint` (the signed note, `text/plain`), `GET /key` (the C2SP verifier key),
+/// `GET /entries?start=&end=` (base64 entries, at most 256), `GET /proof/inclusion?index=&size=`
+/// and `GET /proof/consistency?first=&second=` (base64 hashes).
+pub fn router(log: std::sync::Arc<TransparencyLog>) -> axum::Router {
+    use axum::extract::{Query, State};
+    use axum::http::header;
+    use axum::response::{IntoResponse, Response};
+    use axum::routing::get;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde_json::json;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    type Params = Query<HashMap<String, String>>;
+
+    fn number(params: &HashMap<String, String>, name: &str) -> Result<u64, crate::ApiError> {
+        params
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                crate::ApiError::bad_request("invalid_request", format!("{name} is a number"))
+            })
+    }
+
+    fn failed(e: TranslogStoreError) -> crate::ApiError {
+        match e {
+            TranslogStoreError::Proof(_) => {
+                crate::ApiError::bad_request("invalid_request", "no such index or size")
+            }
+            other => crate::ApiError::internal(other),
+        }
+    }
+
+    fn hashes(proof: &[Hash]) -> Vec<String> {
+        proof.iter().map(|h| STANDARD.encode(h)).collect()
+    }
+
+    async fn checkpoint(
+        State(log): State<Arc<TransparencyLog>>,
+    ) -> Result<Response, crate::ApiError> {
+        let note = log.checkpoint().await.map_err(failed)?;
+        Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+    }
+
+    async fn key(State(log): State<Arc<TransparencyLog>>) -> Response {
+        (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            log.verifier_key(),
+        )
+            .into_response()
+    }
+
+    async fn entries(
+        State(log): State<Arc<TransparencyLog>>,
+        Query(p): Params,
+    ) -> Result<Response, crate::ApiError> {
+        let (start, end) = (number(&p, "start")?, number(&p, "end")?);
+        if start > end {
+            return Err(crate::ApiError::bad_request(
+                "invalid_request",
+                "start > end",
+            ));
+        }
+        let list = log.entries(start, end, 256).await.map_err(failed)?;
+        let list: Vec<_> = list
+            .iter()
+            .map(|(i, e)| json!({"index": i, "entry": STANDARD.encode(e)}))
+            .collect();
+        Ok(axum::Json(json!({ "entries": list })).into_response())
+    }
+
+    async fn inclusion(
+        State(log): State<Arc<TransparencyLog>>,
+        Query(p): Params,
+    ) -> Result<Response, crate::ApiError> {
+        let (index, size) = (number(&p, "index")?, number(&p, "size")?);
+        let proof = log.inclusion_proof(index, size).await.map_err(failed)?;
+        Ok(
+            axum::Json(json!({"index": index, "size": size, "proof": hashes(&proof)}))
+                .into_response(),
+        )
+    }
+
+    async fn consistency(
+        State(log): State<Arc<TransparencyLog>>,
+        Query(p): Params,
+    ) -> Result<Response, crate::ApiError> {
+        let (first, second) = (number(&p, "first")?, number(&p, "second")?);
+        let proof = log.consistency_proof(first, second).await.map_err(failed)?;
+        Ok(
+            axum::Json(json!({"first": first, "second": second, "proof": hashes(&proof)}))
+                .into_response(),
+        )
+    }
+
+    axum::Router::new()
+        .route("/checkpoint", get(checkpoint))
+        .route("/key", get(key))
+        .route("/entries", get(entries))
+        .route("/proof/inclusion", get(inclusion))
+        .route("/proof/consistency", get(consistency))
+        .with_state(log)
 }
 
 #[cfg(test)]
@@ -372,5 +506,50 @@ mod tests {
             log.checkpoint().await,
             Err(TranslogStoreError::Corrupt)
         ));
+    }
+
+    #[tokio::test]
+    async fn the_public_endpoints_serve_checkpoints_entries_and_proofs() {
+        use tower::ServiceExt as _;
+        let (log, _dir) = logs().await.remove(0);
+        for i in 0..3u8 {
+            log.append(&[i], 1).await.unwrap();
+        }
+        let app = router(std::sync::Arc::new(log));
+        let get = |uri: &str| {
+            let app = app.clone();
+            let request = axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            async move {
+                let response = app.oneshot(request).await.unwrap();
+                let status = response.status().as_u16();
+                let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                (status, String::from_utf8(body.to_vec()).unwrap())
+            }
+        };
+        let (status, note) = get("/checkpoint").await;
+        assert_eq!(status, 200);
+        assert!(note.starts_with("test.localhost/orders\n3\n"), "{note}");
+        let (_, key) = get("/key").await;
+        assert!(key.starts_with("test.localhost+"), "{key}");
+        let (status, proof) = get("/proof/inclusion?index=1&size=3").await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&proof).unwrap()["proof"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        let (status, _) = get("/proof/consistency?first=1&second=3").await;
+        assert_eq!(status, 200);
+        let (status, entries) = get("/entries?start=0&end=9").await;
+        assert_eq!(status, 200);
+        assert!(entries.contains("\"index\":2"), "{entries}");
+        assert_eq!(get("/proof/inclusion?index=3&size=3").await.0, 400);
+        assert_eq!(get("/proof/inclusion?index=x&size=3").await.0, 400);
     }
 }

@@ -236,6 +236,10 @@ fn the_go_sumdb_note_example() {
     };
     assert_eq!(&derived[..], &public[1..]);
     assert_eq!(key_id("PeterNeumann", &derived), [0xc7, 0x4f, 0x20, 0xa3]);
+    assert_eq!(
+        verifier_key("PeterNeumann", &derived),
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    );
 
     let text = "If you think cryptography is the answer to your problem,\n\
                 then you don't know what your problem is.\n";

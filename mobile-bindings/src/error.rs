@@ -144,7 +144,10 @@ mod tests {
     fn each_core_error_lands_in_the_family_an_app_acts_on() {
         let cases = [
             (E::WrongKey, "WrongKey"),
-            (E::Untrusted("the issuer is not in the trust list"), "Untrusted"),
+            (
+                E::Untrusted("the issuer is not in the trust list"),
+                "Untrusted",
+            ),
             (E::Refused("invalid_grant".into()), "Refused"),
             (E::Transport("localhost:1: timed out".into()), "Network"),
             (E::NothingToPresent, "NothingToPresent"),

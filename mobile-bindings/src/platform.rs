@@ -138,7 +138,9 @@ impl std::fmt::Debug for PlatformKeys {
 
 /// A P-256 key from its uncompressed SEC1 encoding, the point checked on the curve.
 fn sec1_public_key(bytes: &[u8]) -> Result<PublicKey, wallet_core::Error> {
-    let malformed = wallet_core::Error::Crypto("the key store gave a public key that is not an uncompressed P-256 point");
+    let malformed = wallet_core::Error::Crypto(
+        "the key store gave a public key that is not an uncompressed P-256 point",
+    );
     let [0x04, point @ ..] = bytes else {
         return Err(malformed);
     };

@@ -76,12 +76,10 @@ impl From<wallet_core::OfferSummary> for OfferSummary {
                     labels: Labels::from_array(labels),
                 })
                 .collect(),
-            tx_code: s
-                .tx_code
-                .map(|(length, description)| TxCodeInfo {
-                    length,
-                    description,
-                }),
+            tx_code: s.tx_code.map(|(length, description)| TxCodeInfo {
+                length,
+                description,
+            }),
         }
     }
 }
@@ -165,7 +163,8 @@ pub struct ClaimView {
     /// Its label for a person.
     pub label: Labels,
     /// The value as text: strings as they are, booleans `true`/`false`, lists joined with
-    /// `, `, objects (an address) as their values joined with `, `, in the credential's order.
+    /// `, `, objects (an address) as their values joined with `, ` in the credential's
+    /// order.
     pub value: String,
 }
 

@@ -90,8 +90,7 @@ impl Wallet {
             )?),
             (None, None) => Arc::new(wallet_core::DefaultTransport::new()?),
         };
-        let keys = key_store
-            .map(|k| Arc::new(PlatformKeys(k)) as Arc<dyn wallet_core::KeyStore>);
+        let keys = key_store.map(|k| Arc::new(PlatformKeys(k)) as Arc<dyn wallet_core::KeyStore>);
         let inner = wallet_core::Wallet::open(
             Path::new(&settings.db_path),
             storage_key(storage_key_provider.as_ref())?,

@@ -119,7 +119,9 @@ async fn a_python_program_receives_lists_presents_and_reads_the_log() {
     let stack = Stack::start().await;
     let scenario = Scenario::new(&stack, "python.db").await;
     let mut command = Command::new("python3");
-    command.arg(program("flow.py")).env("PYTHONPATH", out.path());
+    command
+        .arg(program("flow.py"))
+        .env("PYTHONPATH", out.path());
     scenario.apply(&stack, &mut command);
     let output = run(command).await;
     assert!(
@@ -184,7 +186,10 @@ fn jna() -> PathBuf {
         let mut output = install();
         if !output.status.success() {
             // A fresh machine may not have the package lists yet.
-            let update = Command::new("apt-get").args(["update", "-q"]).output().unwrap();
+            let update = Command::new("apt-get")
+                .args(["update", "-q"])
+                .output()
+                .unwrap();
             assert!(
                 update.status.success(),
                 "apt-get update failed (are Debian's package registries reachable?):\n{}",

@@ -161,7 +161,8 @@ async fn untrusted_and_unreachable_counterparties_have_their_own_families() {
     ));
 
     let wallet = open(stack.settings("wallet.db"), &[1; 32], None, None).unwrap();
-    let closed = "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Flocalhost%3A1%2Foffer";
+    let closed =
+        "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Flocalhost%3A1%2Foffer";
     match wallet.receive_offer(closed.into()).await {
         Err(WalletError::Network { reason }) => assert!(reason.contains("localhost:1")),
         other => panic!("expected Network, got {:?}", other.map(|_| ())),
@@ -196,7 +197,11 @@ async fn app_keys_and_app_transport_receive_list_present_decline_and_log() {
     let offer = wallet.receive_offer(uri.clone()).await.unwrap();
     let summary = offer.summary();
     assert_eq!(summary.issuer_name, "State issuer (development)");
-    let labels: Vec<_> = summary.credentials.iter().map(|c| c.labels.en.as_str()).collect();
+    let labels: Vec<_> = summary
+        .credentials
+        .iter()
+        .map(|c| c.labels.en.as_str())
+        .collect();
     assert_eq!(labels, ["Identity (PID)", "Person attestation"]);
     assert_eq!(summary.tx_code.unwrap().length, Some(6));
     match offer.accept(Some(wrong_code(&tx_code).into())).await {
@@ -232,10 +237,18 @@ async fn app_keys_and_app_transport_receive_list_present_decline_and_log() {
     assert_eq!(claim("family_name").label.nl, "Familienaam");
     assert_eq!(claim("nationalities").value, "BE");
     // An object reads as its values, in the credential's order.
-    let mut address: Vec<_> = claim("address").value.split(", ").map(str::to_owned).collect();
+    let mut address: Vec<_> = claim("address")
+        .value
+        .split(", ")
+        .map(str::to_owned)
+        .collect();
     address.sort();
     assert_eq!(address, ["BE", "Gent", "Veldstraat 1"]);
-    assert!(pid.claims.iter().all(|c| !["iss", "cnf", "vct"].contains(&c.name.as_str())));
+    assert!(
+        pid.claims
+            .iter()
+            .all(|c| !["iss", "cnf", "vct"].contains(&c.name.as_str()))
+    );
     let attestation = &credentials[1];
     assert_eq!(attestation.vct, PERSON);
     assert!(attestation.single_use);
@@ -252,9 +265,17 @@ async fn app_keys_and_app_transport_receive_list_present_decline_and_log() {
     assert_eq!(summary.credentials[0].claims, ["age_over_18"]);
     assert!(summary.satisfiable);
     let outcome = request.accept().await.unwrap();
-    assert!(outcome.redirect_uri.unwrap().starts_with("https://verifier.example/done"));
+    assert!(
+        outcome
+            .redirect_uri
+            .unwrap()
+            .starts_with("https://verifier.example/done")
+    );
     assert_age_presented(&stack.verifier, &session);
-    assert!(matches!(request.decline().await, Err(WalletError::AlreadyAnswered)));
+    assert!(matches!(
+        request.decline().await,
+        Err(WalletError::AlreadyAnswered)
+    ));
 
     // Decline: the verifier is told access_denied; no copy is used.
     let session = stack.age_check();
@@ -289,7 +310,10 @@ async fn app_keys_and_app_transport_receive_list_present_decline_and_log() {
 
     // The log: who, what, how it ended — and no claim value anywhere.
     let log = wallet.log().await.unwrap();
-    let outcomes: Vec<_> = log.iter().map(|e| (e.kind.as_str(), e.outcome.as_str())).collect();
+    let outcomes: Vec<_> = log
+        .iter()
+        .map(|e| (e.kind.as_str(), e.outcome.as_str()))
+        .collect();
     assert_eq!(
         outcomes,
         [
@@ -310,7 +334,10 @@ async fn app_keys_and_app_transport_receive_list_present_decline_and_log() {
     for value in ["Peeters", "Veldstraat", "90050112345"] {
         assert!(!exported.contains(value), "{value} in the exported log");
     }
-    assert!(transport.sent.load(Ordering::SeqCst) > 0, "the app's transport carried it");
+    assert!(
+        transport.sent.load(Ordering::SeqCst) > 0,
+        "the app's transport carried it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,7 +364,13 @@ async fn a_key_store_answering_in_the_wrong_encoding_fails_as_a_key_store_error(
     }
     let stack = Stack::start().await;
     let keys = Arc::new(Compressed::default());
-    let wallet = open(stack.settings("wallet.db"), &[2; 32], Some(keys.clone()), None).unwrap();
+    let wallet = open(
+        stack.settings("wallet.db"),
+        &[2; 32],
+        Some(keys.clone()),
+        None,
+    )
+    .unwrap();
     let (uri, tx_code) = stack.offer().await;
     let offer = wallet.receive_offer(uri).await.unwrap();
     assert!(matches!(

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use credential_formats::oid4vp::ResponseMode;
 use issuer::LocalIssuer;
-use mobile_bindings::{KeyStore, StorageKeyProvider, Transport, Wallet, WalletError, WalletSettings};
+use mobile_bindings::{
+    KeyStore, StorageKeyProvider, Transport, Wallet, WalletError, WalletSettings,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -87,7 +89,11 @@ pub fn age_query() -> Value {
 
 /// A transaction code that is not `right`.
 pub fn wrong_code(right: &str) -> &'static str {
-    if right == "000000" { "111111" } else { "000000" }
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
 }
 
 /// A storage key the app keeps.

@@ -10,6 +10,8 @@ pub mod claims_path;
 pub mod credentials;
 pub mod crypto;
 pub mod dcql;
+#[cfg(feature = "escrow")]
+pub mod escrow;
 pub mod jose;
 pub mod json;
 pub mod oid4vci;
@@ -19,6 +21,7 @@ pub mod sd_jwt_vc;
 pub mod spec;
 pub mod status_list;
 pub mod time;
+pub mod translog;
 pub mod trust_list;
 
 // The public interface is:

@@ -26,7 +26,7 @@
 //! `court_escrow` (with `escrow_key = { x = "…", kid = "…" }`), `credits_ledger`,
 //! `court_judge`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -169,6 +169,29 @@ pub fn build(description: &str, base_dir: &Path, now: i64) -> Result<TrustList, 
     builder
         .build()
         .map_err(|e| Error::Invalid(format!("trust list: {e}")))
+}
+
+/// The `[[entity]]` tables other development services put in `dir` (`*.toml`, in name
+/// order): the verifier lists itself and the development court there before the list is
+/// signed.
+fn extra_entities(dir: &Path) -> Result<String, Error> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(e) => return Err(Error::Config(format!("{}: {e}", dir.display()))),
+    };
+    files.sort();
+    let mut text = String::new();
+    for file in files {
+        let part = std::fs::read_to_string(&file)
+            .map_err(|e| Error::Config(format!("{}: {e}", file.display())))?;
+        text.push('\n');
+        text.push_str(&part);
+    }
+    Ok(text)
 }
 
 /// Signs a trust list with the authority's key.
@@ -390,6 +413,7 @@ courses = ["{DEV_COURSE}"]
         out = setup.trust_list.display(),
         vct = vct.join(", "),
     );
+    let description = description + &extra_entities(&dir.join("trust/entities.d"))?;
     std::fs::write(&setup.description, &description)
         .map_err(|e| Error::Config(format!("{}: {e}", setup.description.display())))?;
     let base = dir.join("trust");

@@ -1,18 +1,12 @@
 //! The `wallet` binary, run as a person runs it, against the real issuer over TLS.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-// The test verifier of wallet-core's presentation tests, until the verifier service exists.
-// Shared test support: not every user needs every item.
-#[allow(dead_code)]
-#[path = "../../../wallet-core/tests/presentation/verifier.rs"]
-mod verifier;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use issuer::LocalIssuer;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Runs `wallet --dir <dir> args…`, feeding `stdin`, off the async runtime (the issuer runs
 /// on it meanwhile).
@@ -178,59 +172,76 @@ async fn exit_codes_tell_refusal_distrust_decline_and_missing_wallet_apart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn present_shows_who_asks_what_shares_on_yes_and_declines_on_no() {
-    use credential_formats::oid4vp::{DirectPostBody, ResponseMode};
+    use verifier::store::{Check, CheckStatus};
     let tmp = tempfile::tempdir().unwrap();
     let stack = tmp.path().join("stack");
+    // The real verifier, listed in the trust list the issuer signs and serves.
+    verifier::dev_entities(&stack).unwrap();
     let local = LocalIssuer::start(&stack).await.unwrap();
-    let verifier = verifier::Verifier::start(&stack).await;
+    let service = verifier::LocalVerifier::start(&stack, &verifier::LocalOptions::default())
+        .await
+        .unwrap();
+    let platform = service
+        .verifier
+        .add_platform("Example Social", None)
+        .await
+        .unwrap()
+        .platform;
     let dir = tmp.path().join("wallet");
-    // The wallet trusts the list the verifier serves (the same authority signed it).
-    let out = wallet(
-        &dir,
-        &[
-            "init",
-            "--trust-list",
-            &format!("{}/trust-list", verifier.base),
-            "--anchor",
-            local.anchor.to_str().unwrap(),
-            "--ca-cert",
-            local.ca_file.to_str().unwrap(),
-        ],
-        "",
-    )
-    .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    init(&local, &dir).await;
     let (uri, tx_code) = offer(&local, &["person_attestation_sd_jwt"]).await;
     let out = wallet(&dir, &["receive", &uri, "--yes", "--tx-code", &tx_code], "").await;
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    let age = json!({"credentials": [{
-        "id": "person", "format": "dc+sd-jwt",
-        "meta": {"vct_values": ["urn:be:identity:person-attestation:1"]},
-        "claims": [{"path": ["age_over_18"], "values": [true]}]
-    }]});
-    let session = verifier.request(age.clone(), &verifier.listed, ResponseMode::DirectPostJwt);
-    let out = wallet(&dir, &["present", &session.uri], "y\n").await;
+    let check = |checks: Vec<Check>| {
+        let (service, platform) = (&service, &platform);
+        async move {
+            service
+                .verifier
+                .create_check(
+                    platform,
+                    verifier::CheckRequest {
+                        checks,
+                        account_reference: None,
+                        return_url: None,
+                    },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let created = check(vec![Check::AgeOver18]).await;
+    let out = wallet(&dir, &["present", &created.wallet_link], "y\n").await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let shown = text(&out.stdout);
-    assert!(shown.contains("Shop (test) asks"), "{shown}");
+    assert!(shown.contains("Verifier (development) asks"), "{shown}");
+    assert!(shown.contains("Example Social"), "{shown}");
     assert!(
         shown.contains("from your Person attestation: age_over_18"),
         "{shown}"
     );
-    let presented = verifier.verify(&session);
-    assert_eq!(presented[0].1.claims["age_over_18"], true);
-    assert!(presented[0].1.claims.get("person_handle").is_none());
+    let view = service
+        .verifier
+        .check_for(&platform, &created.id, None)
+        .await
+        .unwrap();
+    assert_eq!(view.status, CheckStatus::Completed);
+    assert!(
+        view.record.pseudonym.is_none(),
+        "an age check has no pseudonym"
+    );
     let out = wallet(&dir, &["list"], "").await;
     assert!(text(&out.stdout).contains("(9 unused copies)"));
 
-    let session = verifier.request(age, &verifier.listed, ResponseMode::DirectPostJwt);
-    let out = wallet(&dir, &["present", &session.uri], "n\n").await;
+    let created = check(vec![Check::AgeOver18]).await;
+    let out = wallet(&dir, &["present", &created.wallet_link], "n\n").await;
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(matches!(
-        verifier.received(&session),
-        DirectPostBody::Error(_)
-    ));
+    let view = service
+        .verifier
+        .check_for(&platform, &created.id, None)
+        .await
+        .unwrap();
+    assert_eq!(view.status, CheckStatus::Failed);
     let out = wallet(&dir, &["list"], "").await;
     assert!(
         text(&out.stdout).contains("(9 unused copies)"),

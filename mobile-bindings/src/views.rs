@@ -1,0 +1,388 @@
+//! What the app shows: `wallet-core`'s summaries, stored credentials and log entries as
+//! records the foreign languages can hold. Conversions only; the decisions stay in the core.
+
+use credential_formats::credentials::CredentialType;
+use serde_json::Value;
+
+/// A name in the three languages of the system.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Labels {
+    /// English.
+    pub en: String,
+    /// French.
+    pub fr: String,
+    /// Dutch.
+    pub nl: String,
+}
+
+impl Labels {
+    fn from_array([en, fr, nl]: [String; 3]) -> Labels {
+        Labels { en, fr, nl }
+    }
+
+    fn from_static(labels: [&'static str; 3]) -> Labels {
+        Labels::from_array(labels.map(str::to_owned))
+    }
+
+    /// The type's names, when `vct` is one of ours.
+    fn of_type(vct: &str) -> Option<Labels> {
+        CredentialType::from_vct(vct)
+            .ok()
+            .map(|t| Labels::from_static(t.labels()))
+    }
+}
+
+/// A credential type offered.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OfferedCredential {
+    /// Its `vct`.
+    pub vct: String,
+    /// Its names.
+    pub labels: Labels,
+}
+
+/// The transaction code an offer asks for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TxCodeInfo {
+    /// How many characters, if the issuer said.
+    pub length: Option<u32>,
+    /// The issuer's hint to the person (where the code was sent), if any.
+    pub description: Option<String>,
+}
+
+/// What the person sees before accepting an offer.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OfferSummary {
+    /// The issuer's name, from the trust list (never from the offer).
+    pub issuer_name: String,
+    /// The Credential Issuer Identifier.
+    pub issuer: String,
+    /// The credential types offered.
+    pub credentials: Vec<OfferedCredential>,
+    /// Whether a transaction code must be typed, and its shape.
+    pub tx_code: Option<TxCodeInfo>,
+}
+
+impl From<wallet_core::OfferSummary> for OfferSummary {
+    fn from(s: wallet_core::OfferSummary) -> OfferSummary {
+        OfferSummary {
+            issuer_name: s.issuer_name,
+            issuer: s.issuer,
+            credentials: s
+                .credentials
+                .into_iter()
+                .map(|(vct, labels)| OfferedCredential {
+                    vct,
+                    labels: Labels::from_array(labels),
+                })
+                .collect(),
+            tx_code: s.tx_code.map(|(length, description)| TxCodeInfo {
+                length,
+                description,
+            }),
+        }
+    }
+}
+
+/// What one credential query of a presentation request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CredentialQuerySummary {
+    /// The credential query `id`.
+    pub id: String,
+    /// The credential type asked for, when the query names one.
+    pub vct: Option<String>,
+    /// Its names, when it is a type we know.
+    pub labels: Option<Labels>,
+    /// The claims that would be disclosed: names such as `age_over_18`, nested claims as
+    /// `address.locality`, array elements as `nationalities[]`.
+    pub claims: Vec<String>,
+    /// Whether a stored credential answers this query.
+    pub available: bool,
+}
+
+/// What the person sees before answering a presentation request: who asks, on whose
+/// behalf, what for, which claims.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RequestSummary {
+    /// The verifier's name, from the trust list (never from the request).
+    pub verifier_name: String,
+    /// The verifier's identifier in the trust list.
+    pub verifier_id: String,
+    /// The request's `client_id` (`x509_hash:…`).
+    pub client_id: String,
+    /// The platform the verifier asks for, when the request names one (its word).
+    pub platform: Option<String>,
+    /// The purpose, when the request gives one (its word).
+    pub purpose: Option<String>,
+    /// Per credential query, in query order.
+    pub credentials: Vec<CredentialQuerySummary>,
+    /// The types of the `transaction_data` entries the person would sign, if any.
+    pub transaction_data: Vec<String>,
+    /// Whether the wallet can answer; when not, accepting sends the same refusal as
+    /// declining and fails with `NothingToPresent`.
+    pub satisfiable: bool,
+}
+
+impl From<wallet_core::RequestSummary> for RequestSummary {
+    fn from(s: wallet_core::RequestSummary) -> RequestSummary {
+        RequestSummary {
+            verifier_name: s.verifier_name,
+            verifier_id: s.verifier_id,
+            client_id: s.client_id,
+            platform: s.platform,
+            purpose: s.purpose,
+            credentials: s
+                .credentials
+                .into_iter()
+                .map(|c| CredentialQuerySummary {
+                    id: c.id,
+                    vct: c.vct,
+                    labels: c.labels.map(Labels::from_array),
+                    claims: c.claims,
+                    available: c.available,
+                })
+                .collect(),
+            transaction_data: s.transaction_data,
+            satisfiable: s.satisfiable,
+        }
+    }
+}
+
+/// What the verifier answered to a presentation.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PresentationOutcome {
+    /// Where to send the person's browser next, if the verifier asked.
+    pub redirect_uri: Option<String>,
+}
+
+/// One claim of a stored credential, for display.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ClaimView {
+    /// The claim name (`family_name`).
+    pub name: String,
+    /// Its label for a person.
+    pub label: Labels,
+    /// The value as text: strings as they are, booleans `true`/`false`, lists joined with
+    /// `, `, objects (an address) as their values joined with `, ` in the credential's
+    /// order.
+    pub value: String,
+}
+
+/// A credential the person holds: one per batch (single-use copies are counted, not
+/// listed).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CredentialSummary {
+    /// The id of the batch's first copy.
+    pub id: String,
+    /// Its type `vct`.
+    pub vct: String,
+    /// The type's names.
+    pub labels: Option<Labels>,
+    /// Its issuer `iss`.
+    pub issuer: String,
+    /// When the wallet received it (seconds since the epoch).
+    pub received_at: i64,
+    /// `iat`, if any.
+    pub issued_at: Option<i64>,
+    /// `exp`, if any.
+    pub expires_at: Option<i64>,
+    /// Whether each copy is presented once only.
+    pub single_use: bool,
+    /// Copies not yet presented (1 or 0 for a credential that is not single-use).
+    pub unused_copies: u32,
+    /// The subject's claims, in the order of the type's schema.
+    pub claims: Vec<ClaimView>,
+}
+
+// Personal data: Debug shows what identifies the record, never a claim value.
+impl std::fmt::Debug for ClaimView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimView")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CredentialSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialSummary")
+            .field("id", &self.id)
+            .field("vct", &self.vct)
+            .field("unused_copies", &self.unused_copies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A claim value as a person reads it.
+fn display(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        Value::Object(members) => members.values().map(display).collect::<Vec<_>>().join(", "),
+    }
+}
+
+impl CredentialSummary {
+    pub(crate) fn new(c: wallet_core::StoredCredential, unused: usize) -> CredentialSummary {
+        let schema = CredentialType::from_vct(&c.vct).map(|t| t.claims());
+        // The type's schema decides what a person sees and in which order; the JWT's own
+        // claims (iss, cnf, status, …) are the wallet's business. A type we do not know
+        // cannot be stored (issuance refuses it), so its claims are simply not shown.
+        let claims = schema
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|spec| {
+                c.claims.get(spec.name).map(|value| ClaimView {
+                    name: spec.name.to_owned(),
+                    label: Labels::from_static(spec.labels),
+                    value: display(value),
+                })
+            })
+            .collect();
+        CredentialSummary {
+            labels: Labels::of_type(&c.vct),
+            id: c.id,
+            vct: c.vct,
+            issuer: c.issuer,
+            received_at: c.received_at,
+            issued_at: c.issued_at,
+            expires_at: c.expires_at,
+            single_use: c.single_use,
+            unused_copies: u32::try_from(unused).unwrap_or(u32::MAX),
+            claims,
+        }
+    }
+}
+
+/// One entry of the transaction log: who, what, when, how it ended — never claim values.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LogEntry {
+    /// When (seconds since the epoch).
+    pub at: i64,
+    /// `issuance` or `presentation`.
+    pub kind: String,
+    /// The issuer's or verifier's name, from the trust list.
+    pub counterparty: String,
+    /// The platform a verifier asked for, if it named one.
+    pub platform: Option<String>,
+    /// The purpose a verifier gave, if any.
+    pub purpose: Option<String>,
+    /// The credential types received or presented.
+    pub credential_types: Vec<String>,
+    /// The names of the claims disclosed (presentations).
+    pub claims: Vec<String>,
+    /// `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
+    /// `not_delivered`, `refusal_not_delivered`.
+    pub outcome: String,
+    /// The entry as the wallet keeps it (JSON), for the details a list does not show.
+    pub json: String,
+}
+
+impl std::fmt::Debug for LogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogEntry")
+            .field("at", &self.at)
+            .field("kind", &self.kind)
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
+fn text(value: &Value, pointer: &str) -> Option<String> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+impl LogEntry {
+    /// Reads an entry of `wallet-core`'s log (its shapes are in `wallet-core`'s README:
+    /// `credentials` is a list of types for an issuance, of `{vct, claims}` for a
+    /// presentation).
+    pub(crate) fn new(at: i64, entry: &Value) -> LogEntry {
+        let credentials = entry
+            .get("credentials")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let credential_types = credentials
+            .iter()
+            .filter_map(|c| c.as_str().or_else(|| c.get("vct").and_then(Value::as_str)))
+            .map(str::to_owned)
+            .collect();
+        let claims = credentials
+            .iter()
+            .filter_map(|c| c.get("claims").and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        LogEntry {
+            at,
+            kind: text(entry, "/kind").unwrap_or_default(),
+            counterparty: text(entry, "/counterparty/name").unwrap_or_default(),
+            platform: text(entry, "/platform"),
+            purpose: text(entry, "/purpose"),
+            credential_types,
+            claims,
+            outcome: text(entry, "/outcome").unwrap_or_default(),
+            json: entry.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_read_as_text() {
+        assert_eq!(display(&json!("Gent")), "Gent");
+        assert_eq!(display(&json!(true)), "true");
+        assert_eq!(display(&json!(6)), "6");
+        assert_eq!(display(&json!(["BE", "NL"])), "BE, NL");
+        assert_eq!(
+            display(&json!({"street_address": "Veldstraat 1", "locality": "Gent"})),
+            "Veldstraat 1, Gent"
+        );
+    }
+
+    #[test]
+    fn log_entries_of_both_kinds_are_read() {
+        let issuance = LogEntry::new(
+            5,
+            &json!({"kind": "issuance", "counterparty": {"issuer": "https://i", "name": "State"},
+                    "credentials": ["urn:a", "urn:b"], "count": 11, "outcome": "received"}),
+        );
+        assert_eq!(issuance.counterparty, "State");
+        assert_eq!(issuance.credential_types, ["urn:a", "urn:b"]);
+        assert!(issuance.claims.is_empty() && issuance.platform.is_none());
+        let presentation = LogEntry::new(
+            6,
+            &json!({"kind": "presentation", "counterparty": {"verifier": "v", "name": "Shop"},
+                    "platform": "Market", "purpose": null,
+                    "credentials": [{"vct": "urn:a", "claims": ["age_over_18"]}],
+                    "transaction_data": [], "outcome": "presented"}),
+        );
+        assert_eq!(presentation.credential_types, ["urn:a"]);
+        assert_eq!(presentation.claims, ["age_over_18"]);
+        assert_eq!(presentation.platform.as_deref(), Some("Market"));
+        assert_eq!(presentation.purpose, None);
+        assert_eq!(presentation.outcome, "presented");
+    }
+
+    #[test]
+    fn debug_shows_no_claim_value() {
+        let claim = ClaimView {
+            name: "family_name".into(),
+            label: Labels::from_static(["Family name", "Nom", "Familienaam"]),
+            value: "Peeters".into(),
+        };
+        let text = format!("{claim:?}");
+        assert!(text.contains("family_name") && !text.contains("Peeters"));
+    }
+}

@@ -12,6 +12,7 @@ use credential_formats::jose::{Jwk, X509Certificate, X509Chain};
 use credential_formats::time::{Clock, SystemClock};
 use credential_formats::trust_list::TrustList;
 use service_kit::keys::{KeyOrigin, load_or_generate_secret, load_or_generate_signing_key};
+use service_kit::translog::TransparencyLog;
 use service_kit::{BearerSecret, Db};
 use zeroize::Zeroizing;
 
@@ -168,6 +169,9 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
     let db = Db::connect_in_schema(&config.database_url, config.database_schema.as_deref()).await?;
     let store = SqlStore::open(db).await?;
     let dir = &config.key_dir;
+    let log_path = dir.join("log.key");
+    let (log_seed, origin) = load_or_generate_secret(&log_path)?;
+    announce("transparency log key", &log_path, origin);
 
     let request_path = dir.join("request.jwk");
     let (request, origin) = load_or_generate_signing_key(&request_path)?;
@@ -200,6 +204,16 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         crate::status::StatusLimits::default(),
         Arc::new(AwsLc),
     )?;
+    // The log's origin and key name are the verifier's host: auditors pin both.
+    let log = TransparencyLog::new(
+        store.db().clone(),
+        "court-orders",
+        format!("{host}/court-orders"),
+        host.clone(),
+        &log_seed,
+        &AwsLc,
+    )
+    .map_err(|e| Error::Log(e.to_string()))?;
     let verifier = Verifier::new(
         config.settings.clone(),
         Arc::new(store),
@@ -213,6 +227,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         trust,
         Arc::new(status),
         clock,
+        Arc::new(log),
     )?;
     Ok(Opened {
         state: AppState {

@@ -55,6 +55,15 @@ pub enum Error {
     /// An attestation could not be made.
     #[error(transparent)]
     Attestation(#[from] crate::attestation::AttestationError),
+    /// A court order was refused.
+    #[error("{0}")]
+    Order(#[from] credential_formats::court_order::CourtOrderError),
+    /// A court order with this `jti` was received before.
+    #[error("this court order was received before")]
+    OrderReplayed,
+    /// The transparency log.
+    #[error("transparency log: {0}")]
+    Log(String),
     /// The wallet's answer was refused (the check failed).
     #[error("{0}")]
     Refused(#[from] Refusal),
@@ -100,6 +109,16 @@ impl From<Error> for ApiError {
             Error::Unavailable(message) => {
                 ApiError::new(StatusCode::CONFLICT, "unavailable", message)
             }
+            Error::Order(refusal) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_order",
+                format!("{}: {refusal}", refusal.code()),
+            ),
+            Error::OrderReplayed => ApiError::new(
+                StatusCode::CONFLICT,
+                "order_replayed",
+                "replayed: this court order was received before",
+            ),
             Error::CopyReused => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

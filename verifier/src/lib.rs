@@ -17,6 +17,7 @@
 
 pub mod attestation;
 mod config;
+pub mod court;
 mod error;
 mod local;
 pub mod pipeline;
@@ -37,7 +38,7 @@ pub use config::{
     serve,
 };
 pub use error::Error;
-pub use local::{LocalOptions, LocalVerifier, dev_entities};
+pub use local::{DEV_JUDGE_ID, LocalOptions, LocalVerifier, dev_entities};
 pub use routes::{ApiDoc, AppState, Limiters, MAX_BODY, RateLimits, app};
 pub use service::{
     CheckRequest, CheckView, CreatedCheck, IssuedKey, Keys, Settings, Verifier, WalletAnswer,

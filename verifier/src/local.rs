@@ -24,7 +24,12 @@ pub struct DevEntities {
     /// The development court's X25519 escrow private key (32 bytes, mode 0600). A real
     /// court never has it in one piece: it is split among judges (the court tool).
     pub escrow_secret: PathBuf,
+    /// A development judge's signing key (listed with role `court_judge`).
+    pub judge_key: PathBuf,
 }
+
+/// The development judge's entity id in the trust list.
+pub const DEV_JUDGE_ID: &str = "https://court.localhost/judges/1";
 
 /// Makes the development verifier's keys and request certificate and a development court
 /// escrow key under `dir`, and lists both in `dir/trust/entities.d/verifier.toml`, which
@@ -61,6 +66,8 @@ pub fn dev_entities(dir: &Path) -> Result<DevEntities, Error> {
             .map_err(|e| Error::Config(format!("{}: {e}", escrow_public.display())))?;
         public
     };
+    let judge_key = dir.join("court/judge-1.jwk");
+    service_kit::keys::load_or_generate_signing_key(&judge_key)?;
     let entities = format!(
         r#"# Written by the verifier's development setup.
 [[entity]]
@@ -75,6 +82,12 @@ id = "https://court.localhost"
 name = "Court chamber (development)"
 roles = ["court_escrow"]
 escrow_key = {{ x = "{x}", kid = "dev-escrow-1" }}
+
+[[entity]]
+id = "{DEV_JUDGE_ID}"
+name = "Judge of the chamber (development)"
+key_files = ["../court/judge-1.jwk"]
+roles = ["court_judge"]
 "#,
         hash = chain.leaf().x509_hash(),
         x = URL_SAFE_NO_PAD.encode(public.public_bytes()),
@@ -89,6 +102,7 @@ escrow_key = {{ x = "{x}", kid = "dev-escrow-1" }}
     Ok(DevEntities {
         verifier_keys: keys,
         escrow_secret,
+        judge_key,
     })
 }
 

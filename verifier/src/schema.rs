@@ -12,11 +12,49 @@
 //!   account's records are found by (platform, pseudonym) and nothing else.
 //! - `webhook_events`: an outbox written in the transaction that settles a check, delivered
 //!   (and retried) afterwards.
+//! - `court_orders`: each court order received (by `jti`, once), its digest, times and its
+//!   place in the transparency log `translog_entries` (entries: the order's digest, times and
+//!   a commitment to what was returned — no personal data).
 
 use service_kit::db::Migration;
 
 /// Every version of the schema, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+pub(crate) fn migrations() -> Vec<Migration> {
+    vec![
+        V1,
+        Migration {
+            version: 2,
+            description: "court orders",
+            sqlite: "
+                CREATE TABLE court_orders (
+                    jti TEXT PRIMARY KEY,
+                    order_digest BLOB NOT NULL,
+                    platform_id TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    deadline INTEGER NOT NULL,
+                    answered_at INTEGER,
+                    log_index INTEGER,
+                    records INTEGER NOT NULL
+                );
+            ",
+            postgres: "
+                CREATE TABLE court_orders (
+                    jti TEXT PRIMARY KEY,
+                    order_digest BYTEA NOT NULL,
+                    platform_id TEXT NOT NULL,
+                    received_at BIGINT NOT NULL,
+                    deadline BIGINT NOT NULL,
+                    answered_at BIGINT,
+                    log_index BIGINT,
+                    records INTEGER NOT NULL
+                );
+            ",
+        },
+        service_kit::translog::migration(3),
+    ]
+}
+
+const V1: Migration = Migration {
     version: 1,
     description: "platforms, keys, checks, copies, accounts, escrow, webhooks",
     sqlite: "
@@ -163,4 +201,4 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
         );
         CREATE INDEX webhook_events_due ON webhook_events (next_attempt_at);
     ",
-}];
+};

@@ -166,6 +166,7 @@ pub struct Verifier {
     request_signer: Box<dyn Signer>,
     attestation_signer: Box<dyn Signer>,
     attestation_kid: String,
+    log: Arc<service_kit::translog::TransparencyLog>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -189,6 +190,7 @@ impl Verifier {
         trust: TrustList,
         status: Arc<dyn StatusSource>,
         clock: Arc<dyn Clock>,
+        log: Arc<service_kit::translog::TransparencyLog>,
     ) -> Result<Verifier, Error> {
         if !settings.public_url.starts_with("https://") {
             return Err(Error::Config("the public URL must be https".into()));
@@ -219,12 +221,18 @@ impl Verifier {
             request_signer,
             attestation_signer,
             attestation_kid,
+            log,
         })
     }
 
     /// The policy.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The transparency log of court orders.
+    pub fn log(&self) -> &Arc<service_kit::translog::TransparencyLog> {
+        &self.log
     }
 
     /// The store.

@@ -13,7 +13,7 @@ use service_kit::params;
 
 use crate::Error;
 pub use crate::attestation::Check;
-use crate::schema::MIGRATIONS;
+use crate::schema::migrations;
 
 /// A 256-bit digest (of an API key, a copy, a response code).
 pub type Digest = [u8; 32];
@@ -274,6 +274,23 @@ pub struct DueEvent {
     pub created_at: i64,
 }
 
+/// A court order as received: what is recorded (by `jti`, once) beside its log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedOrder {
+    /// The order's `jti`.
+    pub jti: String,
+    /// SHA-256 of the order as received.
+    pub digest: Digest,
+    /// The platform it names.
+    pub platform_id: String,
+    /// When it was received.
+    pub received_at: i64,
+    /// When it must be answered by.
+    pub deadline: i64,
+    /// How many sealed records it is answered with.
+    pub records: i64,
+}
+
 /// The verifier's storage seam; `store/conformance.rs` runs the same suite on every engine.
 #[async_trait]
 pub trait VerifierStore: Send + Sync + std::fmt::Debug {
@@ -317,6 +334,18 @@ pub trait VerifierStore: Send + Sync + std::fmt::Debug {
         pseudonym: &str,
     ) -> Result<Vec<SealedRecordRow>, Error>;
 
+    /// Records a court order and appends `entry` to the transparency log `log`, in one
+    /// transaction: the entry's index, or `None` when an order with this `jti` was
+    /// received before (nothing is written then).
+    async fn log_order(
+        &self,
+        order: &ReceivedOrder,
+        entry: &[u8],
+        log: &service_kit::translog::TransparencyLog,
+    ) -> Result<Option<u64>, Error>;
+    /// Records when a court order was answered.
+    async fn order_answered(&self, jti: &str, at: i64) -> Result<(), Error>;
+
     /// Webhook deliveries due at `now`, oldest first.
     async fn due_events(&self, now: i64, limit: u32) -> Result<Vec<DueEvent>, Error>;
     /// Marks an event delivered.
@@ -342,9 +371,15 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// The database (the transparency log shares it, so an order and its entry are written
+    /// in one transaction).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Opens the store and brings its schema up to date.
     pub async fn open(db: Db) -> Result<SqlStore, Error> {
-        db.migrate(MIGRATIONS).await?;
+        db.migrate(&migrations()).await?;
         Ok(SqlStore { db })
     }
 }
@@ -743,6 +778,58 @@ impl VerifierStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn log_order(
+        &self,
+        order: &ReceivedOrder,
+        entry: &[u8],
+        log: &service_kit::translog::TransparencyLog,
+    ) -> Result<Option<u64>, Error> {
+        let mut tx = self.db.begin().await?;
+        let fresh = tx
+            .execute(
+                "INSERT INTO court_orders (jti, order_digest, platform_id, received_at, deadline,
+                     records)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (jti) DO NOTHING",
+                params![
+                    &order.jti,
+                    order.digest,
+                    &order.platform_id,
+                    order.received_at,
+                    order.deadline,
+                    order.records
+                ],
+            )
+            .await?;
+        if fresh != 1 {
+            return Ok(None);
+        }
+        let index = log
+            .append_in(&mut tx, entry, order.received_at)
+            .await
+            .map_err(|e| Error::Log(e.to_string()))?;
+        tx.execute(
+            "UPDATE court_orders SET log_index = $2 WHERE jti = $1",
+            params![
+                &order.jti,
+                i64::try_from(index).map_err(|_| Error::Corrupt("log index"))?
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(index))
+    }
+
+    async fn order_answered(&self, jti: &str, at: i64) -> Result<(), Error> {
+        self.db
+            .execute(
+                "UPDATE court_orders SET answered_at = $2 WHERE jti = $1",
+                params![jti, at],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn due_events(&self, now: i64, limit: u32) -> Result<Vec<DueEvent>, Error> {

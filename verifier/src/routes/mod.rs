@@ -2,6 +2,7 @@
 //! OpenID4VP endpoints (`/wallet`), the admin API (`/admin`) and what is published.
 
 mod admin;
+mod court;
 mod platform;
 mod wallet;
 
@@ -137,11 +138,16 @@ pub fn app(state: AppState) -> Router {
             post(admin::disable_platform),
         )
         .route("/admin/keys/{id}/revoke", post(admin::revoke_key))
+        .route("/court/orders", post(court::order))
         .merge(wallet)
+        .with_state(state.clone())
+        .nest(
+            "/transparency",
+            service_kit::translog::router(state.verifier.log().clone()),
+        )
         .layer(axum::middleware::map_response(no_store))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(service_kit::http::trace_layer())
-        .with_state(state)
 }
 
 /// Nothing the verifier answers may be cached: results, attestations, request objects.

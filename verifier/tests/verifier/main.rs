@@ -18,6 +18,7 @@ use wallet_core::{
 use zeroize::Zeroizing;
 
 mod api;
+mod court;
 mod flow;
 mod privacy;
 

@@ -6,6 +6,7 @@
 
 use thiserror::Error as ThisError;
 
+pub use crate::court_order::CourtOrderError;
 pub use crate::credentials::CredentialError;
 pub use crate::dcql::DcqlError;
 pub use crate::jose::JoseError;
@@ -47,6 +48,9 @@ pub enum Error {
     /// An OpenID4VCI or OpenID4VP protocol message is malformed.
     #[error("protocol message: {0}")]
     Message(#[from] MessageError),
+    /// A court order is malformed, not signed by a judge, or out of its validity.
+    #[error("court order: {0}")]
+    CourtOrder(#[from] CourtOrderError),
 }
 
 /// Shorthand for results of this crate.

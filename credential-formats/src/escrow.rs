@@ -162,9 +162,25 @@ impl std::fmt::Debug for EscrowSecret {
 }
 
 impl EscrowSecret {
-    /// The private key bytes, for [`open`] and for writing a key file.
+    /// The private key bytes, for [`open`] and for writing a key file. They are clamped
+    /// (RFC 7748 §5), as RFC 9180 §7.1.2 serializes X25519 private keys.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// Wraps private key bytes: the court's tool, once k judges have rebuilt them.
+    pub fn from_bytes(bytes: Zeroizing<[u8; 32]>) -> EscrowSecret {
+        EscrowSecret(bytes)
+    }
+
+    /// The public key of this private key, with `kid`: what the court's tool compares with
+    /// the trust list's key before it opens anything.
+    pub fn public_key(&self, kid: Option<String>) -> Result<EscrowKey, EscrowError> {
+        let secret =
+            <Kem as hpke::Kem>::PrivateKey::from_bytes(&self.0[..]).map_err(|_| EscrowError::Open)?;
+        let mut public = [0u8; 32];
+        public.copy_from_slice(&Kem::sk_to_pk(&secret).to_bytes());
+        EscrowKey::new(public, kid).map_err(|_| EscrowError::Open)
     }
 }
 
@@ -325,6 +341,19 @@ mod tests {
         assert_eq!(opened, record());
         // Nothing of the record is readable in the stored form.
         assert!(!text.contains("handle"));
+    }
+
+    #[test]
+    fn a_secret_gives_back_its_public_key() {
+        let (key, secret) = generate_escrow_key(Some("court-2026".into())).unwrap();
+        let bytes = *secret.as_bytes();
+        // Clamped: the low three bits clear, bit 255 clear, bit 254 set.
+        assert_eq!(bytes[0] & 7, 0);
+        assert_eq!(bytes[31] & 0xc0, 0x40);
+        let rebuilt = EscrowSecret::from_bytes(Zeroizing::new(bytes));
+        assert_eq!(rebuilt.public_key(Some("court-2026".into())).unwrap(), key);
+        let (other, _) = generate_escrow_key(Some("court-2026".into())).unwrap();
+        assert_ne!(rebuilt.public_key(Some("court-2026".into())).unwrap(), other);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod messages;
 
 // The formats, one public module each, named after the specification they implement.
 pub mod claims_path;
+pub mod court_order;
 pub mod credentials;
 pub mod crypto;
 pub mod dcql;
@@ -25,6 +26,6 @@ pub mod trust_list;
 
 // The public interface is:
 pub use crate::error::{
-    CredentialError, DcqlError, Error, JoseError, JsonError, MessageError, Result, SdJwtError,
-    SdJwtVcError, StatusListError, TrustListError,
+    CourtOrderError, CredentialError, DcqlError, Error, JoseError, JsonError, MessageError,
+    Result, SdJwtError, SdJwtVcError, StatusListError, TrustListError,
 };

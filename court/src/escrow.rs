@@ -257,8 +257,8 @@ pub fn keygen(
     kdf: KdfParams,
     now: i64,
 ) -> Result<Ceremony> {
-    let count = u32::try_from(judges.len())
-        .map_err(|_| Error::Invalid("number of judges".into()))?;
+    let count =
+        u32::try_from(judges.len()).map_err(|_| Error::Invalid("number of judges".into()))?;
     let holders: Vec<Holder> = (1..=count)
         .zip(judges)
         .map(|(x, (name, _))| Holder {
@@ -551,8 +551,8 @@ mod tests {
         // Judge 2 seals a wrong value under their own passphrase: the file opens, the
         // Feldman check does not pass.
         let mut bad = c.shares[1].clone();
-        bad.sealed = sealing::seal(&pass(2), test_params(), &bad.aad().unwrap(), &[0x11; 32])
-            .unwrap();
+        bad.sealed =
+            sealing::seal(&pass(2), test_params(), &bad.aad().unwrap(), &[0x11; 32]).unwrap();
         let mut opening = Opening::new(&c.record);
         let refusal = opening.add(&bad, &pass(2)).unwrap_err();
         assert_eq!(
@@ -573,7 +573,10 @@ mod tests {
         short.add(&c.shares[0], &pass(1)).unwrap();
         short.add(&c.shares[2], &pass(3)).unwrap();
         let error = short.rebuild().unwrap_err().to_string();
-        assert!(error.contains("judge-2") && error.contains("corrupted_share"), "{error}");
+        assert!(
+            error.contains("judge-2") && error.contains("corrupted_share"),
+            "{error}"
+        );
         // A third good one: the opening succeeds without the bad share.
         opening.add(&c.shares[4], &pass(5)).unwrap();
         assert!(opening.rebuild().is_ok());
@@ -642,7 +645,9 @@ mod tests {
         assert!(bad(&|v| v["holders"][1]["x"] = 0.into()));
         assert!(bad(&|v| v["holders"][1]["x"] = 1.into()));
         assert!(bad(&|v| v["holders"][1]["name"] = "judge-1".into()));
-        assert!(bad(&|v| v["holders"] = serde_json::json!([{"x": 1, "name": "a"}])));
+        assert!(bad(
+            &|v| v["holders"] = serde_json::json!([{"x": 1, "name": "a"}])
+        ));
         assert!(bad(&|v| v["extra"] = 1.into()));
         assert!(!bad(&|_| {}));
     }

@@ -240,8 +240,14 @@ mod tests {
         renamed.judge = "https://court.example.be/judges/b".into();
         assert!(renamed.unlock(b"judge a passphrase").is_err());
         // Another public key in the header: it does not open either.
-        let other = judge_keygen("https://x.example", "X", Some("a-1".into()), b"p", test_params())
-            .unwrap();
+        let other = judge_keygen(
+            "https://x.example",
+            "X",
+            Some("a-1".into()),
+            b"p",
+            test_params(),
+        )
+        .unwrap();
         let mut swapped = file.clone();
         swapped.public_key = other.public_key;
         assert!(swapped.unlock(b"judge a passphrase").is_err());

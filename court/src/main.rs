@@ -60,9 +60,7 @@ impl Kdf {
     fn params(&self) -> Result<KdfParams> {
         let params = KdfParams::new(self.kdf_memory_kib, self.kdf_passes, 1)?;
         if params.is_below_default() {
-            eprintln!(
-                "warning: KDF cost below the default (64 MiB, 3 passes): for tests only"
-            );
+            eprintln!("warning: KDF cost below the default (64 MiB, 3 passes): for tests only");
         }
         Ok(params)
     }
@@ -286,10 +284,7 @@ fn escrow_keygen(args: EscrowKeygen) -> Result<()> {
     let names = match (args.judges, args.judge_names.is_empty()) {
         (Some(n), true) => (1..=n).map(|i| format!("judge-{i}")).collect(),
         (Some(n), false) if n as usize != args.judge_names.len() => {
-            bail!(
-                "--judges {n} but {} --judge names",
-                args.judge_names.len()
-            )
+            bail!("--judges {n} but {} --judge names", args.judge_names.len())
         }
         (None, true) => bail!("name the judges with --judge, or give their number with --judges"),
         _ => args.judge_names.clone(),
@@ -330,11 +325,25 @@ fn escrow_keygen(args: EscrowKeygen) -> Result<()> {
     for share in &ceremony.shares {
         let path = args.out.join(format!("share-{}.json", share.x()));
         write_private(&path, format!("{}\n", share.to_json()?).as_bytes())?;
-        println!("  x = {}  {}  {}", share.x(), share.holder(), path.display());
+        println!(
+            "  x = {}  {}  {}",
+            share.x(),
+            share.holder(),
+            path.display()
+        );
     }
-    println!("public key:      {}", args.out.join("escrow-key.jwk").display());
-    println!("trust list:      {}", args.out.join("escrow-key.trust.toml").display());
-    println!("ceremony record: {}", args.out.join("ceremony.json").display());
+    println!(
+        "public key:      {}",
+        args.out.join("escrow-key.jwk").display()
+    );
+    println!(
+        "trust list:      {}",
+        args.out.join("escrow-key.trust.toml").display()
+    );
+    println!(
+        "ceremony record: {}",
+        args.out.join("ceremony.json").display()
+    );
     Ok(())
 }
 
@@ -358,9 +367,18 @@ fn judge_keygen_command(args: JudgeKeygen) -> Result<()> {
         trust::judge_entity(&args.id, &args.name, &jwk)?.as_bytes(),
     )?;
     println!("judge {} key {}", args.id, file.kid());
-    println!("key file (private): {}", args.out.join("judge-key.json").display());
-    println!("public key:         {}", args.out.join("judge.jwk").display());
-    println!("trust list:         {}", args.out.join("judge.trust.toml").display());
+    println!(
+        "key file (private): {}",
+        args.out.join("judge-key.json").display()
+    );
+    println!(
+        "public key:         {}",
+        args.out.join("judge.jwk").display()
+    );
+    println!(
+        "trust list:         {}",
+        args.out.join("judge.trust.toml").display()
+    );
     Ok(())
 }
 

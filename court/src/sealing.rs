@@ -77,8 +77,7 @@ impl KdfParams {
     }
 
     fn argon2(&self) -> Result<Argon2<'static>> {
-        if self.memory_kib > MAX_MEMORY_KIB || self.passes > MAX_PASSES || self.lanes > MAX_LANES
-        {
+        if self.memory_kib > MAX_MEMORY_KIB || self.passes > MAX_PASSES || self.lanes > MAX_LANES {
             return Err(Error::Invalid("KDF parameters (over the limits)".into()));
         }
         let params = Params::new(self.memory_kib, self.passes, self.lanes, Some(32))

@@ -101,10 +101,11 @@ impl Commitments {
             let bytes = URL_SAFE_NO_PAD
                 .decode(item)
                 .map_err(|_| Error::format("commitments", "a commitment is not base64url"))?;
-            let encoded = <ProjectivePoint as p256::elliptic_curve::group::GroupEncoding>::Repr::try_from(
-                bytes.as_slice(),
-            )
-            .map_err(|_| Error::format("commitments", "a commitment has the wrong length"))?;
+            let encoded =
+                <ProjectivePoint as p256::elliptic_curve::group::GroupEncoding>::Repr::try_from(
+                    bytes.as_slice(),
+                )
+                .map_err(|_| Error::format("commitments", "a commitment has the wrong length"))?;
             let point: Option<ProjectivePoint> = ProjectivePoint::from_bytes(&encoded).into();
             let point = point
                 .ok_or_else(|| Error::format("commitments", "a commitment is not a P-256 point"))?;
@@ -113,7 +114,10 @@ impl Commitments {
             }
             // One encoding per point: SEC1 also reads other tags (0x05, compact) into points.
             if point.to_bytes().as_slice() != bytes.as_slice() {
-                return Err(Error::format("commitments", "a commitment is not compressed SEC1"));
+                return Err(Error::format(
+                    "commitments",
+                    "a commitment is not compressed SEC1",
+                ));
             }
             points.push(point);
         }
@@ -134,18 +138,18 @@ impl Commitments {
             return Err(ShareProblem::AtZero);
         }
         let mut vsss = share.to_vsss().ok_or(ShareProblem::Corrupted)?;
-        let verdict =
-            <Vec<Verifier> as FeldmanVerifierSet<VsssShare, Verifier>>::verify_share(
-                &self.verifier_set(),
-                &vsss,
-            );
+        let verdict = <Vec<Verifier> as FeldmanVerifierSet<VsssShare, Verifier>>::verify_share(
+            &self.verifier_set(),
+            &vsss,
+        );
         vsss.zeroize();
         verdict.map_err(|_| ShareProblem::Corrupted)
     }
 
     /// Whether `key` (little-endian, as X25519 stores it) is the committed secret: C_0.
     fn commits_to(&self, key: &[u8; 32]) -> bool {
-        scalar_of_key(key).is_some_and(|s| Some(&(ProjectivePoint::GENERATOR * s)) == self.0.first())
+        scalar_of_key(key)
+            .is_some_and(|s| Some(&(ProjectivePoint::GENERATOR * s)) == self.0.first())
     }
 }
 
@@ -169,7 +173,9 @@ pub fn split(
         )));
     }
     if !is_clamped(key) {
-        return Err(Error::Invalid("escrow key: not a clamped X25519 key".into()));
+        return Err(Error::Invalid(
+            "escrow key: not a clamped X25519 key".into(),
+        ));
     }
     let mut secret = IdentifierPrimeField(
         scalar_of_key(key).ok_or(Error::Crypto("the escrow key is not below the P-256 order"))?,
@@ -304,7 +310,10 @@ mod tests {
         assert_eq!(commitments.verify(&moved), Err(ShareProblem::Corrupted));
         // Nor is a y that is not a scalar at all.
         let not_scalar = SecretShare::new(2, Zeroizing::new([0xff; 32]));
-        assert_eq!(commitments.verify(&not_scalar), Err(ShareProblem::Corrupted));
+        assert_eq!(
+            commitments.verify(&not_scalar),
+            Err(ShareProblem::Corrupted)
+        );
         // Another ceremony's share.
         let (others, _) = split(&key(), 3, 5).unwrap();
         assert_eq!(commitments.verify(&others[1]), Err(ShareProblem::Corrupted));

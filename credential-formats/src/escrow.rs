@@ -176,8 +176,8 @@ impl EscrowSecret {
     /// The public key of this private key, with `kid`: what the court's tool compares with
     /// the trust list's key before it opens anything.
     pub fn public_key(&self, kid: Option<String>) -> Result<EscrowKey, EscrowError> {
-        let secret =
-            <Kem as hpke::Kem>::PrivateKey::from_bytes(&self.0[..]).map_err(|_| EscrowError::Open)?;
+        let secret = <Kem as hpke::Kem>::PrivateKey::from_bytes(&self.0[..])
+            .map_err(|_| EscrowError::Open)?;
         let mut public = [0u8; 32];
         public.copy_from_slice(&Kem::sk_to_pk(&secret).to_bytes());
         EscrowKey::new(public, kid).map_err(|_| EscrowError::Open)
@@ -353,7 +353,10 @@ mod tests {
         let rebuilt = EscrowSecret::from_bytes(Zeroizing::new(bytes));
         assert_eq!(rebuilt.public_key(Some("court-2026".into())).unwrap(), key);
         let (other, _) = generate_escrow_key(Some("court-2026".into())).unwrap();
-        assert_ne!(rebuilt.public_key(Some("court-2026".into())).unwrap(), other);
+        assert_ne!(
+            rebuilt.public_key(Some("court-2026".into())).unwrap(),
+            other
+        );
     }
 
     #[test]

@@ -26,6 +26,6 @@ pub mod trust_list;
 
 // The public interface is:
 pub use crate::error::{
-    CourtOrderError, CredentialError, DcqlError, Error, JoseError, JsonError, MessageError,
-    Result, SdJwtError, SdJwtVcError, StatusListError, TrustListError,
+    CourtOrderError, CredentialError, DcqlError, Error, JoseError, JsonError, MessageError, Result,
+    SdJwtError, SdJwtVcError, StatusListError, TrustListError,
 };

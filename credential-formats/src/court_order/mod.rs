@@ -385,8 +385,7 @@ fn check_one_account(value: &str) -> Result<(), CourtOrderError> {
     {
         return Err(CourtOrderError::Wildcard);
     }
-    if value.contains([',', ';', '|', '[', ']', '{', '}']) || value.contains(char::is_whitespace)
-    {
+    if value.contains([',', ';', '|', '[', ']', '{', '}']) || value.contains(char::is_whitespace) {
         return Err(CourtOrderError::Bulk);
     }
     Ok(())

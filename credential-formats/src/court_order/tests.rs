@@ -35,14 +35,24 @@ fn fixture() -> Fixture {
                 .with_role(Role::CourtJudge),
         )
         .entity(
-            TrustedEntity::new("https://ledger.example", "Ledger", NOW - 86_400, NOW + 86_400)
-                .with_key(Jwk::new(ledger.public_key()).with_kid("ledger-1"))
-                .with_role(Role::CreditsLedger),
+            TrustedEntity::new(
+                "https://ledger.example",
+                "Ledger",
+                NOW - 86_400,
+                NOW + 86_400,
+            )
+            .with_key(Jwk::new(ledger.public_key()).with_kid("ledger-1"))
+            .with_role(Role::CreditsLedger),
         )
         .entity(
-            TrustedEntity::new("https://court.example.be/judges/old", "Judge Old", 0, NOW - 10)
-                .with_key(Jwk::new(expired.public_key()).with_kid("old-1"))
-                .with_role(Role::CourtJudge),
+            TrustedEntity::new(
+                "https://court.example.be/judges/old",
+                "Judge Old",
+                0,
+                NOW - 10,
+            )
+            .with_key(Jwk::new(expired.public_key()).with_kid("old-1"))
+            .with_role(Role::CourtJudge),
         )
         .entity(
             TrustedEntity::new(
@@ -77,14 +87,7 @@ fn request() -> OrderRequest {
 }
 
 fn sign(request: &OrderRequest, key: &SecretKey) -> String {
-    sign_order(
-        request,
-        JUDGE,
-        KID,
-        &*RustCrypto.signer(key).unwrap(),
-        NOW,
-    )
-    .unwrap()
+    sign_order(request, JUDGE, KID, &*RustCrypto.signer(key).unwrap(), NOW).unwrap()
 }
 
 /// A well-formed claims set, for orders written by hand.
@@ -230,14 +233,22 @@ fn an_order_signed_by_a_key_that_is_not_a_judges_is_refused() {
 fn a_judge_out_of_office_cannot_order() {
     let f = fixture();
     let expired = sign_claims(
-        &with(claims(), "iss", json!("https://court.example.be/judges/old")),
+        &with(
+            claims(),
+            "iss",
+            json!("https://court.example.be/judges/old"),
+        ),
         COURT_ORDER_JWT_TYP,
         "old-1",
         &f.expired,
     );
     assert_eq!(code(&expired, &f), "judge_expired");
     let early = sign_claims(
-        &with(claims(), "iss", json!("https://court.example.be/judges/new")),
+        &with(
+            claims(),
+            "iss",
+            json!("https://court.example.be/judges/new"),
+        ),
         COURT_ORDER_JWT_TYP,
         "new-1",
         &f.future,
@@ -246,7 +257,11 @@ fn a_judge_out_of_office_cannot_order() {
     // Valid now, but the order was signed before the judge took office.
     let backdated = sign_claims(
         &with(
-            with(claims(), "iss", json!("https://court.example.be/judges/new")),
+            with(
+                claims(),
+                "iss",
+                json!("https://court.example.be/judges/new"),
+            ),
             "iat",
             json!(NOW),
         ),
@@ -265,8 +280,7 @@ fn an_altered_order_is_refused() {
     let f = fixture();
     let compact = sign(&request(), &f.judge);
     let parts: Vec<&str> = compact.split('.').collect();
-    let mut claims: Value =
-        serde_json::from_slice(&crate::b64::decode(parts[1]).unwrap()).unwrap();
+    let mut claims: Value = serde_json::from_slice(&crate::b64::decode(parts[1]).unwrap()).unwrap();
     claims["pseudonym"] = json!("AAAAZ3JvdXAtcHNldWRvbnltLWZvci10ZXN0czAwMDA");
     let altered = format!(
         "{}.{}.{}",
@@ -320,14 +334,22 @@ fn a_wildcard_is_refused_even_when_a_judge_signed_it() {
         ("pseudonym", json!("*")),
         ("pseudonym", json!("")),
         ("pseudonym", json!("%")),
-        ("pseudonym", json!("q2FfZ3JvdXAtcHNldWRvbnltLWZvci10ZXN0czAw*")),
+        (
+            "pseudonym",
+            json!("q2FfZ3JvdXAtcHNldWRvbnltLWZvci10ZXN0czAw*"),
+        ),
         ("pseudonym", json!("ALL")),
         ("pseudonym", Value::Null),
         ("platform", json!("*")),
         ("platform", json!("https://platform.example/?")),
         ("platform", json!("any")),
     ] {
-        let token = sign_claims(&with(claims(), name, value.clone()), COURT_ORDER_JWT_TYP, KID, &f.judge);
+        let token = sign_claims(
+            &with(claims(), name, value.clone()),
+            COURT_ORDER_JWT_TYP,
+            KID,
+            &f.judge,
+        );
         assert_eq!(code(&token, &f), "wildcard", "{name} = {value}");
     }
     for name in ["pseudonym", "platform"] {
@@ -346,10 +368,22 @@ fn a_list_or_a_range_of_accounts_is_refused() {
         with(claims(), "pseudonym", json!({"in": [PSEUDONYM]})),
         with(claims(), "pseudonym", json!(format!("{PSEUDONYM},{other}"))),
         with(claims(), "pseudonym", json!(format!("{PSEUDONYM} {other}"))),
-        with(claims(), "platform", json!(["https://a.example", "https://b.example"])),
-        with(claims(), "platform", json!("https://a.example;https://b.example")),
+        with(
+            claims(),
+            "platform",
+            json!(["https://a.example", "https://b.example"]),
+        ),
+        with(
+            claims(),
+            "platform",
+            json!("https://a.example;https://b.example"),
+        ),
         with(claims(), "pseudonyms", json!([PSEUDONYM, other])),
-        with(with(claims(), "from", json!(NOW - 86_400)), "to", json!(NOW)),
+        with(
+            with(claims(), "from", json!(NOW - 86_400)),
+            "to",
+            json!(NOW),
+        ),
         with(claims(), "date_range", json!([NOW - 86_400, NOW])),
         with(claims(), "accounts", json!("all")),
     ];
@@ -398,7 +432,13 @@ fn malformed_orders_are_refused() {
         let token = sign_claims(&claims, COURT_ORDER_JWT_TYP, KID, &f.judge);
         assert_eq!(code(&token, &f), "malformed", "{claims}");
     }
-    for text in ["", "a.b", "a.b.c.d", "not a jws", &"a".repeat(MAX_ORDER_LEN + 1)] {
+    for text in [
+        "",
+        "a.b",
+        "a.b.c.d",
+        "not a jws",
+        &"a".repeat(MAX_ORDER_LEN + 1),
+    ] {
         assert_eq!(code(text, &f), "malformed");
     }
     // No kid: the key cannot be found.
@@ -484,7 +524,14 @@ fn debug_output_shows_no_claim_value() {
     let f = fixture();
     let order = verify(&sign(&request(), &f.judge), &f.list, NOW).unwrap();
     let text = format!("{order:?} {:?}", request());
-    for secret in [PSEUDONYM, PLATFORM, "2026/CH-0042", "harassment", order.jti(), JUDGE] {
+    for secret in [
+        PSEUDONYM,
+        PLATFORM,
+        "2026/CH-0042",
+        "harassment",
+        order.jti(),
+        JUDGE,
+    ] {
         assert!(!text.contains(secret), "{text}");
     }
     // Messages name the rule only.

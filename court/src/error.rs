@@ -19,6 +19,8 @@ pub enum ShareProblem {
     OtherKey,
     /// The passphrase does not open the share file (or the file was altered).
     WrongPassphrase,
+    /// The share file's sealed part breaks its format (KDF, AEAD, lengths).
+    Unreadable,
     /// The share opened but fails the Feldman check against the public commitments: its
     /// holder gave a share that is not theirs, or it was corrupted.
     Corrupted,
@@ -33,6 +35,7 @@ impl ShareProblem {
             ShareProblem::UnknownHolder => "unknown_holder",
             ShareProblem::OtherKey => "other_escrow_key",
             ShareProblem::WrongPassphrase => "wrong_passphrase",
+            ShareProblem::Unreadable => "unreadable_share_file",
             ShareProblem::Corrupted => "corrupted_share",
         }
     }
@@ -46,6 +49,7 @@ impl fmt::Display for ShareProblem {
             ShareProblem::UnknownHolder => "the ceremony record has no such holder at this x",
             ShareProblem::OtherKey => "the share belongs to another escrow key",
             ShareProblem::WrongPassphrase => "the passphrase does not open the share file",
+            ShareProblem::Unreadable => "the share file breaks its format",
             ShareProblem::Corrupted => "the share fails the Feldman check: corrupted",
         })
     }

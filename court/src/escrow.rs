@@ -228,11 +228,12 @@ impl ShareFile {
     }
 
     fn unseal(&self, passphrase: &[u8]) -> Result<SecretShare, ShareProblem> {
-        let aad = self.aad().map_err(|_| ShareProblem::WrongPassphrase)?;
+        let aad = self.aad().map_err(|_| ShareProblem::Unreadable)?;
         let y = sealing::open(passphrase, &self.sealed, &aad).map_err(|e| match e {
-            OpenError::WrongPassphrase | OpenError::Format(_) => ShareProblem::WrongPassphrase,
+            OpenError::WrongPassphrase => ShareProblem::WrongPassphrase,
+            OpenError::Format(_) => ShareProblem::Unreadable,
         })?;
-        let y: [u8; 32] = y[..].try_into().map_err(|_| ShareProblem::Corrupted)?;
+        let y: [u8; 32] = y[..].try_into().map_err(|_| ShareProblem::Unreadable)?;
         Ok(SecretShare::new(self.x, Zeroizing::new(y)))
     }
 }
@@ -627,6 +628,19 @@ mod tests {
         assert_eq!(
             opening.add(&moved, &pass(2)).unwrap_err().problem,
             ShareProblem::WrongPassphrase
+        );
+    }
+
+    #[test]
+    fn a_share_file_asking_for_too_much_memory_is_refused_unread() {
+        let c = ceremony();
+        let mut json: Value = serde_json::from_str(&c.shares[0].to_json().unwrap()).unwrap();
+        json["sealed"]["kdf"]["m_cost"] = Value::from(u32::MAX);
+        let file = ShareFile::from_json(&json.to_string()).unwrap();
+        let mut opening = Opening::new(&c.record);
+        assert_eq!(
+            opening.add(&file, &pass(1)).unwrap_err().problem,
+            ShareProblem::Unreadable
         );
     }
 

@@ -148,8 +148,12 @@ impl Commitments {
 
     /// Whether `key` (little-endian, as X25519 stores it) is the committed secret: C_0.
     fn commits_to(&self, key: &[u8; 32]) -> bool {
-        scalar_of_key(key)
-            .is_some_and(|s| Some(&(ProjectivePoint::GENERATOR * s)) == self.0.first())
+        let Some(mut scalar) = scalar_of_key(key) else {
+            return false;
+        };
+        let committed = Some(&(ProjectivePoint::GENERATOR * scalar)) == self.0.first();
+        scalar.zeroize();
+        committed
     }
 }
 

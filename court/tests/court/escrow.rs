@@ -451,10 +451,10 @@ fn the_ceremony_refuses_what_it_cannot_do() {
         p,
     ]));
     assert!(
-        error.contains("fewer holders than the threshold") || error.contains("threshold"),
+        error.contains("invalid fewer holders than the threshold"),
         "{error}"
     );
-    failure(&run(&[
+    let error = failure(&run(&[
         "--judges",
         "2",
         "--threshold",
@@ -464,9 +464,11 @@ fn the_ceremony_refuses_what_it_cannot_do() {
         "--passphrase-file",
         p,
     ]));
+    assert!(error.contains("threshold 1 of 2"), "{error}");
     // A count that does not match the names, or the passphrases.
-    failure(&run(&["--judges", "3", "--judge", "A", "--threshold", "2"]));
-    failure(&run(&[
+    let error = failure(&run(&["--judges", "3", "--judge", "A", "--threshold", "2"]));
+    assert!(error.contains("--judges 3 but 1 --judge names"), "{error}");
+    let error = failure(&run(&[
         "--judges",
         "2",
         "--threshold",
@@ -474,6 +476,10 @@ fn the_ceremony_refuses_what_it_cannot_do() {
         "--passphrase-file",
         p,
     ]));
+    assert!(
+        error.contains("1 passphrase files for 2 passphrases"),
+        "{error}"
+    );
     // A short passphrase.
     let error = failure(&run(&[
         "--judges",

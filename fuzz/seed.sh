@@ -156,6 +156,22 @@ trust = {
 out("trust_list_verify", json.dumps(trust), 1)
 out("trust_list_verify", json.dumps(trust), 3)
 
+# --- Court orders: claims for the judge of the target's fixed trust list (selector 1), an
+# unsigned one (selector 0).
+order = {"iss": "https://court.example/judges/1", "jti": "b3JkZXItaWQtMDAwMDAwMQ",
+         "iat": 1_750_000_000, "exp": 1_750_086_400, "case": "2026/CH-0042",
+         "ground": "harassment", "platform": "https://platform.example",
+         "pseudonym": "q2FfZ3JvdXAtcHNldWRvbnltLWZvci10ZXN0czAwMDA",
+         "deadline": 1_750_086_400}
+out("court_order_verify", json.dumps(order), 1)
+out("court_order_verify", json.dumps(dict(order, embargo_until=1_752_000_000)), 1)
+out("court_order_verify", json.dumps(dict(order, pseudonym=[order["pseudonym"]] * 2)), 1)
+out("court_order_verify", json.dumps(dict(order, pseudonym="*")), 1)
+out("court_order_verify", json.dumps(dict(order, date_range=[1_749_000_000, 1_750_000_000])), 1)
+out("court_order_verify",
+    b64u(b'{"alg":"none","typ":"court-order+jwt","kid":"judge-1"}') + "."
+    + b64u(json.dumps(order).encode()) + ".", 0)
+
 # --- DCQL -----------------------------------------------------------------------------------
 for name, d in parsed.items():
     if "dcql" in name and isinstance(d, dict):

@@ -1,0 +1,539 @@
+//! `court`: the court's tool. Makes the threshold escrow key and the judges' keys, signs and
+//! checks court orders, and opens escrow records with k of n judges' shares.
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use court::escrow::{self, CeremonyRecord, Opening, ShareFile};
+use court::files::{read_text, write_private, write_public};
+use court::judge::{JudgeKeyFile, judge_keygen};
+use court::sealing::KdfParams;
+use court::trust;
+use credential_formats::court_order::{OrderRequest, verify_order};
+use credential_formats::crypto::{PublicKey, RustCrypto};
+use credential_formats::escrow::SealedRecord;
+use credential_formats::jose::Jwk;
+use credential_formats::time::{Clock, SystemClock};
+use credential_formats::trust_list::TrustList;
+use serde_json::json;
+use std::collections::VecDeque;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use zeroize::Zeroizing;
+
+/// The shortest passphrase accepted for a new key or share file.
+const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// The court's tool: escrow key ceremony, judges' keys, court orders, opening records.
+#[derive(Debug, Parser)]
+#[command(name = "court", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make the escrow key pair and split its private key among the judges (k of n).
+    EscrowKeygen(EscrowKeygen),
+    /// Make a judge's signing key (ES256), sealed under the judge's passphrase.
+    JudgeKeygen(JudgeKeygen),
+    /// Court orders: sign one, or check one against the trust list.
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Rebuild the escrow key from k judges' shares and open an account's sealed records.
+    Open(Open),
+}
+
+#[derive(Debug, Args)]
+struct Kdf {
+    /// argon2id memory cost of the sealed files, in KiB (default 64 MiB).
+    #[arg(long, default_value_t = KdfParams::DEFAULT.memory_kib())]
+    kdf_memory_kib: u32,
+    /// argon2id passes.
+    #[arg(long, default_value_t = KdfParams::DEFAULT.passes())]
+    kdf_passes: u32,
+}
+
+impl Kdf {
+    fn params(&self) -> Result<KdfParams> {
+        let params = KdfParams::new(self.kdf_memory_kib, self.kdf_passes, 1)?;
+        if params.is_below_default() {
+            eprintln!("warning: KDF cost below the default (64 MiB, 3 passes): for tests only");
+        }
+        Ok(params)
+    }
+}
+
+#[derive(Debug, Args)]
+struct EscrowKeygen {
+    /// Number of judges (n); when given, as many --judge names must follow, or none (then
+    /// they are named judge-1 … judge-n).
+    #[arg(long)]
+    judges: Option<u32>,
+    /// A judge's name or id, once per judge, in the order of their shares (x = 1, 2, …).
+    #[arg(long = "judge")]
+    judge_names: Vec<String>,
+    /// Shares needed to open (k).
+    #[arg(long)]
+    threshold: u32,
+    /// The court's entity id in the trust list (an https URL).
+    #[arg(long)]
+    court_id: String,
+    /// The court's name in the trust list.
+    #[arg(long, default_value = "Court")]
+    court_name: String,
+    /// The escrow key's `kid` (default: `escrow-` and the first 16 characters of the
+    /// base64url public key).
+    #[arg(long)]
+    kid: Option<String>,
+    /// Directory for the outputs (created if missing; existing files are never overwritten).
+    #[arg(long)]
+    out: PathBuf,
+    /// Read each judge's passphrase from a file, one per judge, in order (instead of the
+    /// terminal).
+    #[arg(long = "passphrase-file")]
+    passphrase_files: Vec<PathBuf>,
+    #[command(flatten)]
+    kdf: Kdf,
+}
+
+#[derive(Debug, Args)]
+struct JudgeKeygen {
+    /// The judge's entity id in the trust list (an https URL).
+    #[arg(long)]
+    id: String,
+    /// The judge's name.
+    #[arg(long)]
+    name: String,
+    /// The key's `kid` (default: its RFC 7638 thumbprint).
+    #[arg(long)]
+    kid: Option<String>,
+    /// Directory for the outputs (created if missing; existing files are never overwritten).
+    #[arg(long)]
+    out: PathBuf,
+    /// Read the passphrase from this file (instead of the terminal).
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+    #[command(flatten)]
+    kdf: Kdf,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrderCommand {
+    /// Sign an order naming exactly one account; the compact order goes to standard output.
+    New(OrderNew),
+    /// Check an order against a signed trust list, as the verifier and the register do.
+    Verify(OrderVerify),
+}
+
+#[derive(Debug, Args)]
+struct OrderNew {
+    /// The judge's key file.
+    #[arg(long)]
+    judge_key: PathBuf,
+    /// The case number.
+    #[arg(long)]
+    case: String,
+    /// The legal ground.
+    #[arg(long)]
+    ground: String,
+    /// The platform's id.
+    #[arg(long)]
+    platform: String,
+    /// The account's pseudonym on that platform.
+    #[arg(long)]
+    pseudonym: String,
+    /// When the order must be answered by: Unix seconds, or from now as +24h, +90m, +2d.
+    #[arg(long)]
+    deadline: String,
+    /// Until when the person may not be told: Unix seconds, or from now as +30d.
+    #[arg(long)]
+    embargo_until: Option<String>,
+    /// Read the passphrase from this file (instead of the terminal).
+    #[arg(long)]
+    passphrase_file: Option<PathBuf>,
+    /// Also write the order to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Sign as of this Unix time instead of now.
+    #[arg(long, hide = true)]
+    now: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+struct OrderVerify {
+    /// The order (a file, or - for standard input).
+    #[arg(long)]
+    order: String,
+    /// The signed trust list (compact JWS).
+    #[arg(long)]
+    trust_list: PathBuf,
+    /// The trust-list authority's public key (a JWK file).
+    #[arg(long)]
+    authority_key: PathBuf,
+    /// Verify as of this Unix time instead of now.
+    #[arg(long)]
+    at: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+struct Open {
+    /// The ceremony record (public: escrow key, commitments, holders).
+    #[arg(long)]
+    ceremony: PathBuf,
+    /// A judge's share file; at least the threshold of them.
+    #[arg(long = "share", required = true)]
+    shares: Vec<PathBuf>,
+    /// Read each share's passphrase from a file, one per --share, in order (instead of the
+    /// terminal).
+    #[arg(long = "passphrase-file")]
+    passphrase_files: Vec<PathBuf>,
+    /// The sealed records, one per line (a file, or - for standard input).
+    #[arg(long)]
+    record: String,
+    /// The platform the order names.
+    #[arg(long)]
+    platform: String,
+    /// The pseudonym the order names.
+    #[arg(long)]
+    pseudonym: String,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("court: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::EscrowKeygen(args) => escrow_keygen(args),
+        Command::JudgeKeygen(args) => judge_keygen_command(args),
+        Command::Order(OrderCommand::New(args)) => order_new(args),
+        Command::Order(OrderCommand::Verify(args)) => order_verify(args),
+        Command::Open(args) => open(args),
+    }
+}
+
+/// Where passphrases come from: files given in order, or the terminal.
+struct Passphrases {
+    files: VecDeque<PathBuf>,
+}
+
+impl Passphrases {
+    fn new(files: Vec<PathBuf>, needed: usize) -> Result<Passphrases> {
+        if !files.is_empty() && files.len() != needed {
+            bail!(
+                "{} passphrase files for {needed} passphrases: give one each, or none to be asked",
+                files.len()
+            );
+        }
+        Ok(Passphrases {
+            files: files.into(),
+        })
+    }
+
+    /// The next passphrase, for `who`. A new one (`confirm`) is asked twice and must be
+    /// long enough.
+    fn next(&mut self, who: &str, confirm: bool) -> Result<Zeroizing<String>> {
+        let passphrase = match self.files.pop_front() {
+            Some(path) => {
+                let mut text = Zeroizing::new(read_text(&path)?);
+                let trimmed = text.trim_end_matches(['\n', '\r']).len();
+                text.truncate(trimmed);
+                text
+            }
+            None => {
+                let first = Zeroizing::new(
+                    rpassword::prompt_password(format!("Passphrase for {who}: "))
+                        .context("reading the passphrase from the terminal")?,
+                );
+                if confirm {
+                    let again = Zeroizing::new(
+                        rpassword::prompt_password(format!("Passphrase for {who} (again): "))
+                            .context("reading the passphrase from the terminal")?,
+                    );
+                    if *again != *first {
+                        bail!("the two passphrases for {who} differ");
+                    }
+                }
+                first
+            }
+        };
+        if passphrase.is_empty() {
+            bail!("empty passphrase for {who}");
+        }
+        if confirm && passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            bail!("the passphrase for {who} is shorter than {MIN_PASSPHRASE_CHARS} characters");
+        }
+        Ok(passphrase)
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+fn escrow_keygen(args: EscrowKeygen) -> Result<()> {
+    let names = match (args.judges, args.judge_names.is_empty()) {
+        (Some(n), true) => (1..=n).map(|i| format!("judge-{i}")).collect(),
+        (Some(n), false) if n as usize != args.judge_names.len() => {
+            bail!("--judges {n} but {} --judge names", args.judge_names.len())
+        }
+        (None, true) => bail!("name the judges with --judge, or give their number with --judges"),
+        _ => args.judge_names.clone(),
+    };
+    let kdf = args.kdf.params()?;
+    let mut passphrases = Passphrases::new(args.passphrase_files, names.len())?;
+    let mut judges = Vec::with_capacity(names.len());
+    for name in names {
+        let passphrase = passphrases.next(&name, true)?;
+        judges.push((name, passphrase));
+    }
+    let now = SystemClock.now();
+    let started = Instant::now();
+    let ceremony = escrow::keygen(args.kid, &judges, args.threshold, kdf, now)?;
+    drop(judges);
+    let elapsed = started.elapsed();
+    create_dir(&args.out)?;
+    let key = ceremony.record.escrow_key();
+    write_public(
+        &args.out.join("escrow-key.jwk"),
+        format!("{}\n", key.to_jwk()).as_bytes(),
+    )?;
+    write_public(
+        &args.out.join("escrow-key.trust.toml"),
+        trust::escrow_entity(&args.court_id, &args.court_name, key)?.as_bytes(),
+    )?;
+    write_public(
+        &args.out.join("ceremony.json"),
+        format!("{}\n", ceremony.record.to_json()?).as_bytes(),
+    )?;
+    println!(
+        "escrow key {} split {} of {} ({:.2} s):",
+        key.kid().unwrap_or("(no kid)"),
+        ceremony.record.threshold(),
+        ceremony.shares.len(),
+        elapsed.as_secs_f64()
+    );
+    for share in &ceremony.shares {
+        let path = args.out.join(format!("share-{}.json", share.x()));
+        write_private(&path, format!("{}\n", share.to_json()?).as_bytes())?;
+        println!(
+            "  x = {}  {}  {}",
+            share.x(),
+            share.holder(),
+            path.display()
+        );
+    }
+    println!(
+        "public key:      {}",
+        args.out.join("escrow-key.jwk").display()
+    );
+    println!(
+        "trust list:      {}",
+        args.out.join("escrow-key.trust.toml").display()
+    );
+    println!(
+        "ceremony record: {}",
+        args.out.join("ceremony.json").display()
+    );
+    Ok(())
+}
+
+fn judge_keygen_command(args: JudgeKeygen) -> Result<()> {
+    let kdf = args.kdf.params()?;
+    let mut passphrases = Passphrases::new(args.passphrase_file.into_iter().collect(), 1)?;
+    let passphrase = passphrases.next(&args.name, true)?;
+    let file = judge_keygen(&args.id, &args.name, args.kid, passphrase.as_bytes(), kdf)?;
+    let jwk = file.public_jwk()?;
+    create_dir(&args.out)?;
+    write_private(
+        &args.out.join("judge-key.json"),
+        format!("{}\n", file.to_json()?).as_bytes(),
+    )?;
+    write_public(
+        &args.out.join("judge.jwk"),
+        format!("{}\n", jwk.to_value()).as_bytes(),
+    )?;
+    write_public(
+        &args.out.join("judge.trust.toml"),
+        trust::judge_entity(&args.id, &args.name, &jwk)?.as_bytes(),
+    )?;
+    println!("judge {} key {}", args.id, file.kid());
+    println!(
+        "key file (private): {}",
+        args.out.join("judge-key.json").display()
+    );
+    println!(
+        "public key:         {}",
+        args.out.join("judge.jwk").display()
+    );
+    println!(
+        "trust list:         {}",
+        args.out.join("judge.trust.toml").display()
+    );
+    Ok(())
+}
+
+/// Unix seconds, or `+<n><s|m|h|d>` from `now`.
+fn parse_time(text: &str, now: i64) -> Result<i64> {
+    if let Some(relative) = text.strip_prefix('+') {
+        let split = relative.len().saturating_sub(1);
+        let (number, unit) = relative.split_at(split);
+        let number: i64 = number
+            .parse()
+            .map_err(|_| anyhow!("{text}: expected +<number><s|m|h|d>"))?;
+        let unit = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => bail!("{text}: the unit is s, m, h or d"),
+        };
+        number
+            .checked_mul(unit)
+            .and_then(|d| now.checked_add(d))
+            .ok_or_else(|| anyhow!("{text}: out of range"))
+    } else {
+        text.parse()
+            .map_err(|_| anyhow!("{text}: expected Unix seconds or +<number><s|m|h|d>"))
+    }
+}
+
+fn order_new(args: OrderNew) -> Result<()> {
+    let now = args.now.unwrap_or_else(|| SystemClock.now());
+    let file = JudgeKeyFile::from_json(&read_text(&args.judge_key)?)?;
+    let request = OrderRequest {
+        case: args.case,
+        ground: args.ground,
+        platform: args.platform,
+        pseudonym: args.pseudonym,
+        deadline: parse_time(&args.deadline, now)?,
+        embargo_until: args
+            .embargo_until
+            .as_deref()
+            .map(|t| parse_time(t, now))
+            .transpose()?,
+    };
+    let mut passphrases = Passphrases::new(args.passphrase_file.into_iter().collect(), 1)?;
+    let key = file.unlock(passphrases.next(file.name(), false)?.as_bytes())?;
+    let order = key.sign_order(&request, now)?;
+    if let Some(out) = &args.out {
+        write_public(out, format!("{order}\n").as_bytes())?;
+    }
+    println!("{order}");
+    Ok(())
+}
+
+fn read_input(source: &str) -> Result<String> {
+    if source == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+        Ok(text)
+    } else {
+        Ok(read_text(Path::new(source))?)
+    }
+}
+
+fn order_verify(args: OrderVerify) -> Result<()> {
+    let now = args.at.unwrap_or_else(|| SystemClock.now());
+    let order = read_input(&args.order)?;
+    let authority: serde_json::Value = serde_json::from_str(&read_text(&args.authority_key)?)
+        .context("the authority key is not JSON")?;
+    let authority: PublicKey = Jwk::from_value(&authority)
+        .map_err(|_| anyhow!("the authority key is not a public JWK"))?
+        .key()
+        .clone();
+    let list = TrustList::verify(
+        read_text(&args.trust_list)?.trim(),
+        &RustCrypto,
+        &authority,
+        now,
+        None,
+    )
+    .map_err(|e| anyhow!("trust list refused: {e}"))?;
+    let order = verify_order(order.trim(), &list, &RustCrypto, now).map_err(court::Error::from)?;
+    let digest: String = order.digest().iter().map(|b| format!("{b:02x}")).collect();
+    let mut out = order.claims();
+    out["kid"] = json!(order.kid());
+    out["digest"] = json!(digest);
+    println!("{out:#}");
+    Ok(())
+}
+
+fn open(args: Open) -> Result<()> {
+    let started = Instant::now();
+    let record = CeremonyRecord::from_json(&read_text(&args.ceremony)?)?;
+    let mut sealed = Vec::new();
+    for (line, text) in read_input(&args.record)?.lines().enumerate() {
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        sealed.push(
+            SealedRecord::from_compact(text)
+                .map_err(|e| anyhow!("record on line {}: {e}", line + 1))?,
+        );
+    }
+    if sealed.is_empty() {
+        bail!("no sealed record given");
+    }
+    let mut passphrases = Passphrases::new(args.passphrase_files, args.shares.len())?;
+    let mut opening = Opening::new(&record);
+    for path in &args.shares {
+        let file = ShareFile::from_json(&read_text(path)?)
+            .with_context(|| format!("{}", path.display()))?;
+        // Refuse what the header already shows before asking the judge for anything; the
+        // file's passphrase, if given, is skipped with it.
+        if let Err(refusal) = opening.admit(&file) {
+            eprintln!("refused: {refusal}");
+            if !passphrases.files.is_empty() {
+                passphrases.files.pop_front();
+            }
+            continue;
+        }
+        let passphrase = passphrases.next(file.holder(), false)?;
+        match opening.add(&file, passphrase.as_bytes()) {
+            Ok(()) => eprintln!("accepted: share of {} (x = {})", file.holder(), file.x()),
+            Err(refusal) => eprintln!("refused: {refusal}"),
+        }
+    }
+    let key = opening.rebuild()?;
+    for (index, sealed) in sealed.iter().enumerate() {
+        let opened = key.open(index + 1, sealed, &args.platform, &args.pseudonym)?;
+        println!("{}", serde_json::to_string(&opened)?);
+    }
+    drop(key);
+    eprintln!(
+        "opened {} record(s) in {:.2} s",
+        sealed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_unix_seconds_or_relative() {
+        assert_eq!(parse_time("1800000000", 5).unwrap(), 1_800_000_000);
+        assert_eq!(parse_time("+24h", 100).unwrap(), 100 + 86_400);
+        assert_eq!(parse_time("+90m", 0).unwrap(), 5400);
+        assert_eq!(parse_time("+2d", 0).unwrap(), 172_800);
+        assert_eq!(parse_time("+30s", 0).unwrap(), 30);
+        for bad in ["", "+", "+h", "+5y", "tomorrow", "+99999999999999999d"] {
+            assert!(parse_time(bad, 0).is_err(), "{bad}");
+        }
+    }
+}

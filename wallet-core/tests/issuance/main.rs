@@ -280,10 +280,22 @@ async fn the_trust_list_is_kept_for_offline_use_and_refreshed_after_an_hour() {
     assert!(matches!(far.trust_list().await, Err(Error::Transport(_))));
     drop(far);
 
-    // After an hour, a fresh list is fetched (the kept one is still valid).
+    // Within the hour the kept list is used without fetching: a URL serving something that
+    // is not a trust list goes unnoticed. After the hour the wallet fetches, and what it gets
+    // does not verify: an error, not the kept list.
+    let not_a_list = format!("{}/.well-known/jwt-vc-issuer", stack.base);
+    let soon = open(Arc::new(FixedClock(now + 120)), not_a_list.clone());
+    assert_eq!(soon.trust_list().await.unwrap().sequence(), sequence);
+    drop(soon);
     let later = open(
         Arc::new(FixedClock(now + wallet_core::TRUST_REFRESH + 1)),
+        not_a_list,
+    );
+    assert!(matches!(later.trust_list().await, Err(Error::Untrusted(_))));
+    drop(later);
+    let refreshed = open(
+        Arc::new(FixedClock(now + wallet_core::TRUST_REFRESH + 2)),
         stack.trust_list_url.clone(),
     );
-    assert_eq!(later.trust_list().await.unwrap().sequence(), sequence);
+    assert_eq!(refreshed.trust_list().await.unwrap().sequence(), sequence);
 }

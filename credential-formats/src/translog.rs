@@ -40,6 +40,9 @@ pub enum TranslogError {
     /// The key name is not a valid note key name, or the key is not Ed25519.
     #[error("invalid note key")]
     InvalidKey,
+    /// The checkpoint is signed by the right key but names another log.
+    #[error("the checkpoint is of another log")]
+    WrongOrigin,
 }
 
 /// `SHA-256(0x00 ‖ entry)`: the hash of a log entry.
@@ -419,6 +422,74 @@ pub fn verify_note(
         Ok(text.to_owned())
     } else {
         Err(TranslogError::BadSignature)
+    }
+}
+
+/// A transparency log as the trust list names it: the origin line of its checkpoints and the
+/// C2SP verifier key that signs them. Auditors and the State register pin both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogKey {
+    origin: String,
+    name: String,
+    public: [u8; 32],
+}
+
+impl LogKey {
+    /// The log `origin` whose checkpoints verify with `verifier_key`
+    /// (`<name>+<key id, 8 hex digits>+<base64(0x01 ‖ Ed25519 key)>`); the key id must be the
+    /// one the name and key give.
+    pub fn new(origin: &str, verifier_key: &str) -> Result<LogKey, TranslogError> {
+        if origin.is_empty() || origin.chars().any(char::is_control) {
+            return Err(TranslogError::MalformedCheckpoint("origin"));
+        }
+        let mut parts = verifier_key.splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(TranslogError::InvalidKey);
+        };
+        let typed = STANDARD
+            .decode(key)
+            .map_err(|_| TranslogError::InvalidKey)?;
+        let public: [u8; 32] = match typed.split_first() {
+            Some((&NOTE_ED25519, rest)) => rest.try_into().map_err(|_| TranslogError::InvalidKey)?,
+            _ => return Err(TranslogError::InvalidKey),
+        };
+        if !valid_key_name(name) || id.len() != 8 {
+            return Err(TranslogError::InvalidKey);
+        }
+        let expected = key_id(name, &public);
+        let expected: String = expected.iter().map(|b| format!("{b:02x}")).collect();
+        if id != expected {
+            return Err(TranslogError::InvalidKey);
+        }
+        Ok(LogKey {
+            origin: origin.to_owned(),
+            name: name.to_owned(),
+            public,
+        })
+    }
+
+    /// The origin line of the log's checkpoints.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The C2SP verifier key.
+    pub fn verifier_key(&self) -> String {
+        verifier_key(&self.name, &self.public)
+    }
+
+    /// Reads a checkpoint of this log: signed by its key and naming its origin.
+    pub fn verify_checkpoint(
+        &self,
+        note: &str,
+        provider: &dyn CryptoProvider,
+    ) -> Result<Checkpoint, TranslogError> {
+        let checkpoint =
+            Checkpoint::verify(note, &self.name, &PublicKey::Ed25519(self.public), provider)?;
+        if checkpoint.origin != self.origin {
+            return Err(TranslogError::WrongOrigin);
+        }
+        Ok(checkpoint)
     }
 }
 

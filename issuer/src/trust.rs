@@ -34,6 +34,7 @@ use serde_json::Value;
 use credential_formats::crypto::{CryptoProvider, Signer};
 use credential_formats::jose::{Jwk, PrivateJwk};
 use credential_formats::trust_list::{EscrowKey, Role, TrustList, TrustListBuilder, TrustedEntity};
+use credential_formats::translog::LogKey;
 
 use crate::Error;
 
@@ -79,6 +80,16 @@ struct EntityDescription {
     x509_hash: Option<String>,
     #[serde(default)]
     escrow_key: Option<toml::Value>,
+    #[serde(default)]
+    transparency_log: Option<LogDescription>,
+}
+
+/// `transparency_log = { origin = "…", key = "<C2SP verifier key>" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogDescription {
+    origin: String,
+    key: String,
 }
 
 fn toml_to_json(value: &toml::Value) -> Result<Value, Error> {
@@ -130,6 +141,15 @@ pub fn build(description: &str, base_dir: &Path, now: i64) -> Result<TrustList, 
                 Error::Invalid(format!("entity {}: a key is not a public JWK", e.id))
             })?;
             entity = entity.with_key(jwk);
+        }
+        if let Some(log) = &e.transparency_log {
+            let key = LogKey::new(&log.origin, &log.key).map_err(|_| {
+                Error::Invalid(format!(
+                    "entity {}: transparency_log needs an origin and a C2SP verifier key",
+                    e.id
+                ))
+            })?;
+            entity = entity.with_transparency_log(key);
         }
         // The `vct` list belongs to the entity, not to each issuing role: add it once.
         let mut vct = Some(e.vct.clone());

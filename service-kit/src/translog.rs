@@ -8,7 +8,7 @@
 //! never be dropped afterwards without every later checkpoint's consistency proof failing.
 
 use credential_formats::crypto::{CryptoProvider, PublicKey, SecretKey, Signer};
-use credential_formats::translog::{self, Checkpoint, Hash};
+use credential_formats::translog::{self, Checkpoint, Hash, LogKey};
 
 use crate::db::{Db, Engine, Migration, Tx};
 use crate::{DbError, params};
@@ -58,6 +58,25 @@ pub enum TranslogStoreError {
     /// The checkpoint could not be signed.
     #[error("checkpoint signing failed")]
     Signing,
+}
+
+/// The [`LogKey`] of the log whose checkpoints carry `origin` and are signed under `key_name`
+/// by the Ed25519 key made from `seed`: what the trust list names (without a database, so a
+/// development setup can list a log before its service first starts).
+pub fn log_key(
+    origin: &str,
+    key_name: &str,
+    seed: &[u8; 32],
+    provider: &dyn CryptoProvider,
+) -> Result<LogKey, TranslogStoreError> {
+    let signer = provider
+        .signer(&SecretKey::ed25519(seed))
+        .map_err(|_| TranslogStoreError::Signing)?;
+    let PublicKey::Ed25519(public) = signer.public_key() else {
+        return Err(TranslogStoreError::Signing);
+    };
+    LogKey::new(origin, &translog::verifier_key(key_name, &public))
+        .map_err(|_| TranslogStoreError::Signing)
 }
 
 /// One log: its name in the table, its origin line, and the key that signs its checkpoints.

@@ -21,8 +21,9 @@ const DEV_VERIFIER_ID: &str = "https://verifier.localhost";
 pub struct DevEntities {
     /// The verifier's key directory.
     pub verifier_keys: PathBuf,
-    /// The development court's X25519 escrow private key (32 bytes, mode 0600). A real
-    /// court never has it in one piece: it is split among judges (the court tool).
+    /// The development court's X25519 escrow private key (32 bytes, mode 0600), when this
+    /// setup made the key. A real court never has it in one piece: it is split among judges
+    /// (the court tool), and only its public key is put in `court/escrow.pub.jwk`.
     pub escrow_secret: PathBuf,
     /// A development judge's signing key (listed with role `court_judge`).
     pub judge_key: PathBuf,
@@ -47,7 +48,9 @@ pub fn dev_entities(dir: &Path) -> Result<DevEntities, Error> {
     )?;
     let escrow_secret = dir.join("court/escrow.key");
     let escrow_public = dir.join("court/escrow.pub.jwk");
-    let public = if escrow_secret.exists() && escrow_public.exists() {
+    // A public key already there is kept, with or without its secret: a court's key from a
+    // real ceremony (`court escrow-keygen`) has no secret in one piece anywhere.
+    let public = if escrow_public.exists() {
         let text = std::fs::read_to_string(&escrow_public)
             .map_err(|e| Error::Config(format!("{}: {e}", escrow_public.display())))?;
         let jwk: serde_json::Value = serde_json::from_str(&text)
@@ -66,6 +69,15 @@ pub fn dev_entities(dir: &Path) -> Result<DevEntities, Error> {
             .map_err(|e| Error::Config(format!("{}: {e}", escrow_public.display())))?;
         public
     };
+    // The log as `open` names it: origin and key name are the public URL's host.
+    let (log_seed, _) = service_kit::keys::load_or_generate_secret(&keys.join("log.key"))?;
+    let log = service_kit::translog::log_key(
+        "localhost/court-orders",
+        "localhost",
+        &log_seed,
+        &credential_formats::crypto::AwsLc,
+    )
+    .map_err(|e| Error::Log(e.to_string()))?;
     let judge_key = dir.join("court/judge-1.jwk");
     service_kit::keys::load_or_generate_signing_key(&judge_key)?;
     let entities = format!(
@@ -76,6 +88,7 @@ name = "Verifier (development)"
 key_files = ["../verifier/keys/request.jwk"]
 roles = ["verifier"]
 x509_hash = "{hash}"
+transparency_log = {{ origin = "{origin}", key = "{log_key}" }}
 
 [[entity]]
 id = "https://court.localhost"
@@ -90,6 +103,8 @@ key_files = ["../court/judge-1.jwk"]
 roles = ["court_judge"]
 "#,
         hash = chain.leaf().x509_hash(),
+        origin = log.origin(),
+        log_key = log.verifier_key(),
         x = URL_SAFE_NO_PAD.encode(public.public_bytes()),
     );
     let path = dir.join("trust/entities.d/verifier.toml");

@@ -304,3 +304,58 @@ fn checkpoints_sign_and_verify() {
     let broken = format!("{note}not a signature\n");
     assert!(Checkpoint::verify(&broken, "verifier.localhost", &key, &RustCrypto).is_err());
 }
+
+#[test]
+fn log_keys_pin_the_key_and_the_origin() {
+    let key = LogKey::new(
+        "sum.golang.org",
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+    )
+    .unwrap();
+    assert_eq!(
+        key.verifier_key(),
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    );
+    for bad in [
+        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "EnochRoot+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20a3+AhpcQcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+c74f20a3",
+        "PeterNeumann",
+        "",
+    ] {
+        assert_eq!(LogKey::new("o", bad), Err(TranslogError::InvalidKey), "{bad}");
+    }
+
+    let secret = SecretKey::generate(SignatureAlgorithm::EdDsa).unwrap();
+    let signer = RustCrypto.signer(&secret).unwrap();
+    let PublicKey::Ed25519(public) = secret.public_key() else {
+        panic!("an Ed25519 key")
+    };
+    let pinned = LogKey::new(
+        "verifier.localhost/court-orders",
+        &verifier_key("verifier.localhost", &public),
+    )
+    .unwrap();
+    let checkpoint = |origin: &str| {
+        Checkpoint {
+            origin: origin.into(),
+            size: 8,
+            root: root(&leaves()),
+        }
+        .sign("verifier.localhost", &*signer)
+        .unwrap()
+    };
+    assert_eq!(
+        pinned
+            .verify_checkpoint(&checkpoint("verifier.localhost/court-orders"), &RustCrypto)
+            .unwrap()
+            .size,
+        8
+    );
+    // The same key signing another log's checkpoint: refused.
+    assert_eq!(
+        pinned.verify_checkpoint(&checkpoint("verifier.localhost/other"), &RustCrypto),
+        Err(TranslogError::WrongOrigin)
+    );
+}

@@ -17,6 +17,7 @@ use crate::crypto::{CryptoProvider, PublicKey, Signer};
 use crate::jose::{DecodedJws, Jwk, JwsHeader, sign_compact};
 use crate::json::JsonError;
 use crate::time::UnixTime;
+use crate::translog::LogKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -152,6 +153,7 @@ pub struct TrustedEntity {
     courses: Vec<String>,
     x509_hash: Option<String>,
     escrow_key: Option<EscrowKey>,
+    transparency_log: Option<LogKey>,
     valid_from: UnixTime,
     valid_until: UnixTime,
 }
@@ -175,6 +177,7 @@ impl TrustedEntity {
             courses: Vec::new(),
             x509_hash: None,
             escrow_key: None,
+            transparency_log: None,
             valid_from,
             valid_until,
         }
@@ -232,6 +235,19 @@ impl TrustedEntity {
         self.roles.insert(Role::CourtEscrow);
         self.escrow_key = Some(key);
         self
+    }
+
+    /// Names the transparency log the entity keeps of court orders (a verifier, or an issuer
+    /// that is the State register).
+    #[must_use]
+    pub fn with_transparency_log(mut self, log: LogKey) -> TrustedEntity {
+        self.transparency_log = Some(log);
+        self
+    }
+
+    /// `transparency_log`: the entity's log of court orders, its origin and checkpoint key.
+    pub fn transparency_log(&self) -> Option<&LogKey> {
+        self.transparency_log.as_ref()
     }
 
     /// `id`: the entity's stable identifier (an https URL).
@@ -342,6 +358,10 @@ impl TrustedEntity {
         if self.escrow_key.is_some() != self.has_role(Role::CourtEscrow) {
             return Err(TrustListError::InconsistentRole("escrow_key"));
         }
+        // Court orders reach the verifier and the register only.
+        if self.transparency_log.is_some() && !self.has_role(Role::Verifier) && !issuer {
+            return Err(TrustListError::InconsistentRole("transparency_log"));
+        }
         Ok(())
     }
 }
@@ -380,8 +400,18 @@ struct RawEntity {
     x509_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     escrow_key: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    transparency_log: Option<RawLog>,
     valid_from: UnixTime,
     valid_until: UnixTime,
+}
+
+/// The wire form of a log: `{"origin": …, "key": <C2SP verifier key>}`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    origin: String,
+    key: String,
 }
 
 impl TryFrom<RawEntity> for TrustedEntity {
@@ -398,6 +428,11 @@ impl TryFrom<RawEntity> for TrustedEntity {
             .as_ref()
             .map(EscrowKey::from_jwk)
             .transpose()?;
+        let transparency_log = raw
+            .transparency_log
+            .map(|log| LogKey::new(&log.origin, &log.key))
+            .transpose()
+            .map_err(|_| TrustListError::Invalid("transparency_log"))?;
         let entity = TrustedEntity {
             id: raw.id,
             name: raw.name,
@@ -407,6 +442,7 @@ impl TryFrom<RawEntity> for TrustedEntity {
             courses: raw.courses,
             x509_hash: raw.x509_hash,
             escrow_key,
+            transparency_log,
             valid_from: raw.valid_from,
             valid_until: raw.valid_until,
         };
@@ -426,6 +462,10 @@ impl From<TrustedEntity> for RawEntity {
             courses: entity.courses,
             x509_hash: entity.x509_hash,
             escrow_key: entity.escrow_key.as_ref().map(EscrowKey::to_jwk),
+            transparency_log: entity.transparency_log.as_ref().map(|log| RawLog {
+                origin: log.origin().to_owned(),
+                key: log.verifier_key(),
+            }),
             valid_from: entity.valid_from,
             valid_until: entity.valid_until,
         }

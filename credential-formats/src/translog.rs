@@ -450,7 +450,9 @@ impl LogKey {
             .decode(key)
             .map_err(|_| TranslogError::InvalidKey)?;
         let public: [u8; 32] = match typed.split_first() {
-            Some((&NOTE_ED25519, rest)) => rest.try_into().map_err(|_| TranslogError::InvalidKey)?,
+            Some((&NOTE_ED25519, rest)) => {
+                rest.try_into().map_err(|_| TranslogError::InvalidKey)?
+            }
             _ => return Err(TranslogError::InvalidKey),
         };
         if !valid_key_name(name) || id.len() != 8 {

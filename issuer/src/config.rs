@@ -10,6 +10,7 @@ use credential_formats::crypto::AwsLc;
 use credential_formats::time::{Clock, SystemClock};
 use credential_formats::trust_list::TrustList;
 use service_kit::keys::{KeyOrigin, load_or_generate_secret, load_or_generate_signing_key};
+use service_kit::translog::TransparencyLog;
 use service_kit::{BearerSecret, Db};
 use zeroize::Zeroizing;
 
@@ -116,6 +117,27 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
             ));
         }
     };
+    // The register's log of court-order resolutions: origin and key name are the public
+    // URL's host, as the trust list names them (`transparency_log`).
+    let register_log = if matches!(config.settings.profile, Profile::State { .. }) {
+        let path = config.key_dir.join("register-log.key");
+        let (seed, origin) = load_or_generate_secret(&path)?;
+        announce("register transparency log key", &path, origin);
+        let host = public_host(&config.settings.credential_issuer)?;
+        Some(Arc::new(
+            TransparencyLog::new(
+                store.db().clone(),
+                "register-resolutions",
+                format!("{host}/register-resolutions"),
+                host,
+                &seed,
+                &AwsLc,
+            )
+            .map_err(|e| Error::Log(e.to_string()))?,
+        ))
+    } else {
+        None
+    };
     let issuer = Issuer::new(
         config.settings.clone(),
         Arc::new(store),
@@ -127,12 +149,25 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<O
         trust_list,
         clock,
     )?;
+    let issuer = match register_log {
+        Some(log) => issuer.with_register_log(log),
+        None => issuer,
+    };
     Ok(Opened {
         state: AppState {
             issuer: Arc::new(issuer),
             admin,
         },
     })
+}
+
+/// The host of a public `https://host[:port]` URL: the register log's origin and key name.
+pub(crate) fn public_host(url: &str) -> Result<String, Error> {
+    url.strip_prefix("https://")
+        .and_then(|rest| rest.split([':', '/']).next())
+        .filter(|host| !host.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Config("the public URL has no host".into()))
 }
 
 /// The admin token as written in `key_dir/admin.token`, for the local tools.

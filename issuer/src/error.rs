@@ -30,6 +30,18 @@ pub enum Error {
     /// The request conflicts with the current state (a final status, a profile's limits).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A court order was refused (`spec/escrow-and-court.md`).
+    #[error(transparent)]
+    Order(#[from] credential_formats::court_order::CourtOrderError),
+    /// A court order is not shown to be in the verifier's transparency log.
+    #[error("the order is not shown to be in the verifier's log: {0}")]
+    NotLogged(&'static str),
+    /// A court order's `jti` was seen before.
+    #[error("this court order was received before")]
+    OrderReplayed,
+    /// The register's transparency log failed.
+    #[error("transparency log: {0}")]
+    Log(String),
 }
 
 macro_rules! via_formats {

@@ -14,6 +14,7 @@
 //! [`app`] builds the router over an [`AppState`]; [`serve`] runs it from a [`Config`].
 
 mod config;
+pub mod court;
 mod error;
 pub mod issuance;
 mod local;

@@ -11,11 +11,60 @@
 //! - `credentials`: what status management needs — id, type, person, status list and index,
 //!   validity, status.
 //! - `status_lists`: one row per list, with a revision bumped at every status change.
+//! - `court_resolutions` (v2): each court order the register resolved (by `jti`, once): its
+//!   digest, the person found, what the person's notice says (case, ground, platform, court)
+//!   and when it may be told (`embargo_until`), times, and its place in the register's
+//!   transparency log `translog_entries` (v3; entries hold digests and times only).
 
 use service_kit::db::Migration;
 
 /// Every version of the schema, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+pub(crate) fn migrations() -> Vec<Migration> {
+    vec![
+        V1,
+        Migration {
+            version: 2,
+            description: "court resolutions and notices",
+            sqlite: "
+                CREATE TABLE court_resolutions (
+                    jti TEXT PRIMARY KEY,
+                    order_digest BLOB NOT NULL,
+                    person_id TEXT REFERENCES persons(id),
+                    case_number TEXT NOT NULL,
+                    ground TEXT NOT NULL,
+                    platform_id TEXT NOT NULL,
+                    judge TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    deadline INTEGER NOT NULL,
+                    embargo_until INTEGER,
+                    answered_at INTEGER,
+                    log_index INTEGER
+                );
+                CREATE INDEX court_resolutions_person ON court_resolutions (person_id);
+            ",
+            postgres: "
+                CREATE TABLE court_resolutions (
+                    jti TEXT PRIMARY KEY,
+                    order_digest BYTEA NOT NULL,
+                    person_id TEXT REFERENCES persons(id),
+                    case_number TEXT NOT NULL,
+                    ground TEXT NOT NULL,
+                    platform_id TEXT NOT NULL,
+                    judge TEXT NOT NULL,
+                    received_at BIGINT NOT NULL,
+                    deadline BIGINT NOT NULL,
+                    embargo_until BIGINT,
+                    answered_at BIGINT,
+                    log_index BIGINT
+                );
+                CREATE INDEX court_resolutions_person ON court_resolutions (person_id);
+            ",
+        },
+        service_kit::translog::migration(3),
+    ]
+}
+
+const V1: Migration = Migration {
     version: 1,
     description: "register, offers, tokens, nonces, credentials, status lists",
     sqlite: "
@@ -144,4 +193,4 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
         CREATE INDEX credentials_person ON credentials (person_id);
         CREATE INDEX credentials_list_status ON credentials (list_id, status);
     ",
-}];
+};

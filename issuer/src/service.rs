@@ -27,6 +27,7 @@ use credential_formats::status_list::{
 use credential_formats::time::Clock;
 use credential_formats::trust_list::TrustList;
 use service_kit::ApiError;
+use service_kit::translog::TransparencyLog;
 
 use crate::Error;
 use crate::issuance::{self, OfferPayload, Profile, ToSign};
@@ -236,6 +237,7 @@ pub struct Issuer {
     trust_list: Option<PublishedTrustList>,
     clock: Arc<dyn Clock>,
     status_cache: Mutex<HashMap<i64, Published>>,
+    register_log: Option<Arc<TransparencyLog>>,
 }
 
 #[derive(Debug, Clone)]
@@ -410,7 +412,21 @@ impl Issuer {
             trust_list,
             clock,
             status_cache: Mutex::new(HashMap::new()),
+            register_log: None,
         })
+    }
+
+    /// Gives the register its transparency log of court-order resolutions (the State
+    /// profile; without one, `/register/resolve` does not exist).
+    #[must_use]
+    pub fn with_register_log(mut self, log: Arc<TransparencyLog>) -> Issuer {
+        self.register_log = Some(log);
+        self
+    }
+
+    /// The register's transparency log, if this is the State register.
+    pub fn register_log(&self) -> Option<&Arc<TransparencyLog>> {
+        self.register_log.as_ref()
     }
 
     /// The settings.
@@ -428,7 +444,7 @@ impl Issuer {
         &self.public_jwk
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.clock.now()
     }
 

@@ -13,7 +13,7 @@ use service_kit::params;
 use subtle::ConstantTimeEq;
 
 use crate::Error;
-use crate::schema::MIGRATIONS;
+use crate::schema::migrations;
 
 /// A 256-bit digest (of a code, token or nonce: the store never holds those in clear).
 pub type Digest = [u8; 32];
@@ -259,6 +259,48 @@ pub struct ListSnapshot {
     pub entries: Vec<(u32, u8)>,
 }
 
+/// A court order the register resolves: what is kept of it.
+#[derive(Debug, Clone)]
+pub struct NewResolution {
+    /// The order's `jti` (seen once).
+    pub jti: String,
+    /// SHA-256 of the compact order.
+    pub order_digest: Digest,
+    /// The person found for the handle, if any.
+    pub person_id: Option<String>,
+    /// For the person's notice: `case`, `ground`, `platform`, the judge (`iss`).
+    pub case_number: String,
+    /// The legal ground.
+    pub ground: String,
+    /// The platform whose account was opened.
+    pub platform_id: String,
+    /// The judge who signed.
+    pub judge: String,
+    /// When the register received the order.
+    pub received_at: i64,
+    /// The order's deadline.
+    pub deadline: i64,
+    /// Until when the person may not be told (none: as soon as it is resolved).
+    pub embargo_until: Option<i64>,
+}
+
+/// A notice of an opening, for the person concerned once its embargo is over.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Notice {
+    /// The case number.
+    pub case: String,
+    /// The legal ground.
+    pub ground: String,
+    /// The platform whose account was linked to the person.
+    pub platform: String,
+    /// The judge who signed the order.
+    pub judge: String,
+    /// When the register answered the court.
+    pub resolved_at: i64,
+    /// The place of the resolution in the register's transparency log.
+    pub log_index: i64,
+}
+
 /// Everything the issuer stores.
 #[async_trait]
 pub trait IssuerStore: Send + Sync + std::fmt::Debug {
@@ -321,6 +363,19 @@ pub trait IssuerStore: Send + Sync + std::fmt::Debug {
 
     /// Deletes expired nonces, access tokens and offers; returns how many rows went.
     async fn purge_expired(&self, now: i64) -> Result<u64, Error>;
+
+    /// Records a court order's resolution and appends `entry` to the register's transparency
+    /// log, in one transaction: its index, or `None` if the order's `jti` was seen before.
+    async fn log_resolution(
+        &self,
+        resolution: &NewResolution,
+        entry: &[u8],
+        log: &service_kit::translog::TransparencyLog,
+    ) -> Result<Option<u64>, Error>;
+    /// Records when a resolution was answered.
+    async fn resolution_answered(&self, jti: &str, at: i64) -> Result<(), Error>;
+    /// The notices of openings of this person whose embargo is over at `now`, oldest first.
+    async fn notices(&self, person_id: &str, now: i64) -> Result<Vec<Notice>, Error>;
 }
 
 /// [`IssuerStore`] over a [`Db`]: SQLite or PostgreSQL.
@@ -330,9 +385,15 @@ pub struct SqlStore {
 }
 
 impl SqlStore {
+    /// The database (the register's transparency log shares it, so a resolution and its
+    /// entry are written in one transaction).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Opens the store and brings its schema up to date.
     pub async fn open(db: Db) -> Result<SqlStore, Error> {
-        db.migrate(MIGRATIONS).await?;
+        db.migrate(&migrations()).await?;
         Ok(SqlStore { db })
     }
 }
@@ -890,6 +951,88 @@ impl IssuerStore for SqlStore {
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn log_resolution(
+        &self,
+        r: &NewResolution,
+        entry: &[u8],
+        log: &service_kit::translog::TransparencyLog,
+    ) -> Result<Option<u64>, Error> {
+        let mut tx = self.db.begin().await?;
+        let fresh = tx
+            .execute(
+                "INSERT INTO court_resolutions (jti, order_digest, person_id, case_number, ground,
+                     platform_id, judge, received_at, deadline, embargo_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (jti) DO NOTHING",
+                params![
+                    &r.jti,
+                    r.order_digest,
+                    r.person_id.clone(),
+                    &r.case_number,
+                    &r.ground,
+                    &r.platform_id,
+                    &r.judge,
+                    r.received_at,
+                    r.deadline,
+                    r.embargo_until
+                ],
+            )
+            .await?;
+        if fresh != 1 {
+            return Ok(None);
+        }
+        let index = log
+            .append_in(&mut tx, entry, r.received_at)
+            .await
+            .map_err(|e| Error::Log(e.to_string()))?;
+        tx.execute(
+            "UPDATE court_resolutions SET log_index = $2 WHERE jti = $1",
+            params![
+                &r.jti,
+                i64::try_from(index).map_err(|_| Error::Corrupt("log index"))?
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(index))
+    }
+
+    async fn resolution_answered(&self, jti: &str, at: i64) -> Result<(), Error> {
+        self.db
+            .execute(
+                "UPDATE court_resolutions SET answered_at = $2 WHERE jti = $1",
+                params![jti, at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn notices(&self, person_id: &str, now: i64) -> Result<Vec<Notice>, Error> {
+        let rows = self
+            .db
+            .query(
+                "SELECT case_number, ground, platform_id, judge, answered_at, log_index
+                 FROM court_resolutions
+                 WHERE person_id = $1 AND answered_at IS NOT NULL AND log_index IS NOT NULL
+                   AND (embargo_until IS NULL OR embargo_until <= $2)
+                 ORDER BY received_at, jti",
+                params![person_id, now],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Notice {
+                    case: row.text(0)?.to_owned(),
+                    ground: row.text(1)?.to_owned(),
+                    platform: row.text(2)?.to_owned(),
+                    judge: row.text(3)?.to_owned(),
+                    resolved_at: row.int(4)?,
+                    log_index: row.int(5)?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -33,8 +33,8 @@ use serde_json::Value;
 
 use credential_formats::crypto::{CryptoProvider, Signer};
 use credential_formats::jose::{Jwk, PrivateJwk};
-use credential_formats::trust_list::{EscrowKey, Role, TrustList, TrustListBuilder, TrustedEntity};
 use credential_formats::translog::LogKey;
+use credential_formats::trust_list::{EscrowKey, Role, TrustList, TrustListBuilder, TrustedEntity};
 
 use crate::Error;
 
@@ -390,6 +390,17 @@ pub fn dev_setup(
     };
     load_or_generate_signing_key(&setup.issuer_keys.join("signing.jwk"))?;
     load_or_generate_signing_key(&setup.provider_keys.join("signing.jwk"))?;
+    // The register's log, as `open` will name it from the same key file.
+    let (log_seed, _) =
+        service_kit::keys::load_or_generate_secret(&setup.issuer_keys.join("register-log.key"))?;
+    let host = crate::config::public_host(issuer_url)?;
+    let register_log = service_kit::translog::log_key(
+        &format!("{host}/register-resolutions"),
+        &host,
+        &log_seed,
+        &credential_formats::crypto::AwsLc,
+    )
+    .map_err(|e| Error::Log(e.to_string()))?;
     let (authority, _) = load_or_generate_signing_key(&setup.authority_key)?;
     service_kit::tls::dev_pki(&setup.tls)?;
     let mut anchor = authority.public();
@@ -420,6 +431,7 @@ name = "State issuer (development)"
 key_files = ["../issuer/keys/signing.jwk"]
 roles = ["pid_issuer", "person_attestation_issuer"]
 vct = [{vct}]
+transparency_log = {{ origin = "{log_origin}", key = "{log_key}" }}
 
 [[entity]]
 id = "{provider_url}"
@@ -432,6 +444,8 @@ courses = ["{DEV_COURSE}"]
         auth = setup.authority_key.display(),
         out = setup.trust_list.display(),
         vct = vct.join(", "),
+        log_origin = register_log.origin(),
+        log_key = register_log.verifier_key(),
     );
     let description = description + &extra_entities(&dir.join("trust/entities.d"))?;
     std::fs::write(&setup.description, &description)

@@ -324,7 +324,11 @@ fn log_keys_pin_the_key_and_the_origin() {
         "PeterNeumann",
         "",
     ] {
-        assert_eq!(LogKey::new("o", bad), Err(TranslogError::InvalidKey), "{bad}");
+        assert_eq!(
+            LogKey::new("o", bad),
+            Err(TranslogError::InvalidKey),
+            "{bad}"
+        );
     }
 
     let secret = SecretKey::generate(SignatureAlgorithm::EdDsa).unwrap();

@@ -3,6 +3,7 @@
 mod admin;
 mod oid4vci;
 mod publication;
+mod register;
 
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ pub struct AppState {
 
 /// The issuer's routes.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route(
             "/.well-known/openid-credential-issuer",
             get(publication::credential_issuer_metadata),
@@ -53,8 +54,16 @@ pub fn app(state: AppState) -> Router {
             get(admin::credentials_of),
         )
         .route("/admin/offers", post(admin::create_offer))
-        .route("/admin/credentials/{id}/{action}", post(admin::set_status))
+        .route("/admin/credentials/{id}/{action}", post(admin::set_status));
+    // The State register answers courts and publishes its log of their orders.
+    let router = match state.issuer.register_log().cloned() {
+        Some(log) => router
+            .route("/register/resolve", post(register::resolve))
+            .with_state(state)
+            .nest("/transparency", service_kit::translog::router(log)),
+        None => router.with_state(state),
+    };
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(service_kit::http::trace_layer())
-        .with_state(state)
 }

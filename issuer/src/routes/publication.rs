@@ -97,6 +97,19 @@ impl From<crate::Error> for ApiError {
             E::Invalid(d) => ApiError::bad_request("invalid_request", d),
             E::NotFound(what) => ApiError::not_found(format!("no such {what}")),
             E::Conflict(d) => ApiError::new(axum::http::StatusCode::CONFLICT, "conflict", d),
+            E::Order(refusal) => {
+                ApiError::bad_request("invalid_order", format!("{}: {refusal}", refusal.code()))
+            }
+            E::NotLogged(why) => ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "order_not_logged",
+                format!("the order is not shown to be in the verifier's log: {why}"),
+            ),
+            E::OrderReplayed => ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "order_replayed",
+                "replayed: this court order was received before",
+            ),
             other => ApiError::internal(other),
         }
     }

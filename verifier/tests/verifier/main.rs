@@ -21,6 +21,7 @@ mod api;
 mod court;
 mod flow;
 mod privacy;
+mod register;
 
 const PERSON: &str = "urn:be:identity:person-attestation:1";
 

@@ -79,6 +79,30 @@ pub fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Jso
     serde_json::from_value(value).map_err(from_serde)
 }
 
+/// The JSON text of `value` with every object's members sorted by name (byte order of their
+/// UTF-8, which is RFC 8785's order for the ASCII names used here) and no white space: the
+/// form a digest of a JSON answer is taken over, whatever order the members came in.
+pub fn canonical(value: &Value) -> Vec<u8> {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut members: Vec<_> = map.iter().collect();
+                members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                Value::Object(
+                    members
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    // Writing a `Value` to a `Vec` cannot fail: its keys are strings.
+    serde_json::to_vec(&sorted(value)).unwrap_or_default()
+}
+
 /// Maps a `serde_json` error to a [`JsonError`] without the input's values.
 pub(crate) fn from_serde(err: serde_json::Error) -> JsonError {
     let message = err.to_string();
@@ -205,6 +229,24 @@ impl<'de> Visitor<'de> for StrictValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_text_sorts_members_at_every_depth_whatever_their_order() {
+        let a = parse(
+            br#"{"b": 1, "a": {"z": [ {"y": 2, "x": "\u00e9"} ], "c": null}}"#,
+            1024,
+        )
+        .unwrap();
+        let b = parse(
+            br#"{"a":{"c":null,"z":[{"x":"\u00e9","y":2}]},"b":1}"#,
+            1024,
+        )
+        .unwrap();
+        let expected = "{\"a\":{\"c\":null,\"z\":[{\"x\":\"\u{e9}\",\"y\":2}]},\"b\":1}";
+        assert_eq!(String::from_utf8(canonical(&a)).unwrap(), expected);
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_eq!(canonical(&Value::Null), b"null");
+    }
 
     #[test]
     fn duplicate_member_names_are_refused_at_any_depth() {

@@ -141,9 +141,9 @@ async fn the_register_resolves_a_logged_order_once_and_logs_it() {
     // The entry commits to exactly what was returned, and holds no personal data.
     assert_eq!(
         entry["returned_sha256"],
-        URL_SAFE_NO_PAD.encode(Sha256::digest(
-            serde_json::to_vec(&resolved["person"]).unwrap()
-        ))
+        URL_SAFE_NO_PAD.encode(Sha256::digest(credential_formats::json::canonical(
+            &resolved["person"]
+        )))
     );
     let text = entry.to_string();
     for secret in [

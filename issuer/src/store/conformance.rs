@@ -408,3 +408,119 @@ async fn concurrent_reservations_across_a_full_list_all_succeed_without_overfill
         }
     }
 }
+
+/// Each engine's store with the register's log on the same database.
+async fn stores_with_log() -> Vec<(
+    SqlStore,
+    service_kit::translog::TransparencyLog,
+    Option<tempfile::TempDir>,
+)> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.db");
+    let mut dbs = vec![(
+        Db::connect(path.to_str().unwrap()).await.unwrap(),
+        Some(dir),
+    )];
+    if let Ok(url) = std::env::var("TEST_POSTGRES_URL") {
+        let schema = format!(
+            "conf_{}",
+            credential_formats::crypto::random_hex(6).unwrap()
+        );
+        dbs.push((
+            Db::connect_in_schema(&url, Some(&schema)).await.unwrap(),
+            None,
+        ));
+    }
+    let mut out = Vec::new();
+    for (db, dir) in dbs {
+        let store = SqlStore::open(db.clone()).await.unwrap();
+        let log = service_kit::translog::TransparencyLog::new(
+            db,
+            "register-resolutions",
+            "register.test/register-resolutions",
+            "register.test",
+            &[5; 32],
+            &credential_formats::crypto::RustCrypto,
+        )
+        .unwrap();
+        out.push((store, log, dir));
+    }
+    out
+}
+
+fn resolution(jti: &str, person_id: Option<String>, embargo_until: Option<i64>) -> NewResolution {
+    NewResolution {
+        jti: jti.into(),
+        order_digest: digest(jti.len() as u8),
+        person_id,
+        case_number: format!("2026/{jti}"),
+        ground: "harassment".into(),
+        platform_id: "platform-1".into(),
+        judge: "https://court.test/judges/1".into(),
+        received_at: NOW,
+        deadline: NOW + 86_400,
+        embargo_until,
+    }
+}
+
+#[tokio::test]
+async fn a_resolution_is_logged_once_and_its_notice_waits_for_the_embargo() {
+    for (store, log, _dir) in stores_with_log().await {
+        let (alice, _) = store.enrol(&person("h-alice", "A"), NOW).await.unwrap();
+        let (bob, _) = store.enrol(&person("h-bob", "B"), NOW).await.unwrap();
+        let first = store
+            .log_resolution(
+                &resolution("order-one-aaaaaaaa", Some(alice.clone()), Some(NOW + 100)),
+                b"entry one",
+                &log,
+            )
+            .await
+            .unwrap();
+        assert_eq!(first, Some(0));
+        // The same order again: refused, and nothing appended.
+        assert_eq!(
+            store
+                .log_resolution(
+                    &resolution("order-one-aaaaaaaa", Some(bob.clone()), None),
+                    b"entry again",
+                    &log,
+                )
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(log.size().await.unwrap(), 1);
+        // A handle the register does not hold is logged too.
+        let unknown = store
+            .log_resolution(
+                &resolution("order-two-bbbbbbbb", None, None),
+                b"entry two",
+                &log,
+            )
+            .await
+            .unwrap();
+        assert_eq!(unknown, Some(1));
+
+        // Not answered yet: no notice. Answered, under embargo: none. After it: one.
+        assert!(store.notices(&alice, NOW + 200).await.unwrap().is_empty());
+        store
+            .resolution_answered("order-one-aaaaaaaa", NOW + 5)
+            .await
+            .unwrap();
+        assert!(store.notices(&alice, NOW + 99).await.unwrap().is_empty());
+        let notices = store.notices(&alice, NOW + 100).await.unwrap();
+        assert_eq!(
+            notices,
+            vec![Notice {
+                case: "2026/order-one-aaaaaaaa".into(),
+                ground: "harassment".into(),
+                platform: "platform-1".into(),
+                judge: "https://court.test/judges/1".into(),
+                resolved_at: NOW + 5,
+                log_index: 0,
+            }]
+        );
+        // Nobody else's.
+        assert!(store.notices(&bob, NOW + 200).await.unwrap().is_empty());
+    }
+}

@@ -94,7 +94,7 @@ transparency_log = {{ origin = "{origin}", key = "{log_key}" }}
 id = "https://court.localhost"
 name = "Court chamber (development)"
 roles = ["court_escrow"]
-escrow_key = {{ x = "{x}", kid = "dev-escrow-1" }}
+escrow_key = {{ x = "{x}", kid = "{escrow_kid}" }}
 
 [[entity]]
 id = "{DEV_JUDGE_ID}"
@@ -106,6 +106,7 @@ roles = ["court_judge"]
         origin = log.origin(),
         log_key = log.verifier_key(),
         x = URL_SAFE_NO_PAD.encode(public.public_bytes()),
+        escrow_kid = public.kid().unwrap_or("dev-escrow-1"),
     );
     let path = dir.join("trust/entities.d/verifier.toml");
     if let Some(parent) = path.parent() {

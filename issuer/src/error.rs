@@ -42,6 +42,10 @@ pub enum Error {
     /// The register's transparency log failed.
     #[error("transparency log: {0}")]
     Log(String),
+    /// A presentation offered as authentication (`GET /register/notices`) was refused; the
+    /// reason is for the caller, and names no claim value.
+    #[error("invalid presentation: {0}")]
+    InvalidPresentation(&'static str),
 }
 
 macro_rules! via_formats {

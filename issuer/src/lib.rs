@@ -18,6 +18,7 @@ pub mod court;
 mod error;
 pub mod issuance;
 mod local;
+pub mod notices;
 pub mod register;
 mod routes;
 mod schema;

@@ -697,6 +697,19 @@ impl Issuer {
         NonceResponse::new(nonce).map_err(ApiError::internal)
     }
 
+    /// The expiry of a `c_nonce` this issuer gave at the Nonce Endpoint, if it is one of
+    /// ours and has not expired (the stateless check; its use is recorded by
+    /// [`Issuer::use_c_nonce`]).
+    pub(crate) fn c_nonce_expiry(&self, nonce: &str, now: i64) -> Option<i64> {
+        self.mac.check(nonce, now)
+    }
+
+    /// Records the use of a checked `c_nonce` in the same single-use record the Credential
+    /// Endpoint keeps: `true` the first time, `false` for a replay (whatever it served).
+    pub(crate) async fn use_c_nonce(&self, nonce: &str, expires_at: i64) -> Result<bool, Error> {
+        self.store.use_nonce(&nonce_hash(nonce), expires_at).await
+    }
+
     /// The Credential Endpoint (§8): one credential per key proof.
     pub async fn credential(
         &self,

@@ -16,7 +16,7 @@ pub use crate::platform::{
 };
 pub use crate::sessions::{CredentialOffer, PresentationRequest};
 pub use crate::views::{
-    ClaimView, CredentialQuerySummary, CredentialSummary, Labels, LogEntry, OfferSummary,
-    OfferedCredential, PresentationOutcome, RequestSummary, TxCodeInfo,
+    ClaimView, CourtNotice, CredentialQuerySummary, CredentialSummary, Labels, LogEntry,
+    OfferSummary, OfferedCredential, PresentationOutcome, RequestSummary, TxCodeInfo,
 };
 pub use crate::wallet::{Wallet, WalletSettings};

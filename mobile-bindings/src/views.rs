@@ -257,14 +257,46 @@ impl CredentialSummary {
     }
 }
 
+/// A notice that a court had the State register link a pseudonym of the person to them,
+/// given once the order's embargo is over.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CourtNotice {
+    /// The court's case number.
+    pub case: String,
+    /// The legal ground of the order.
+    pub ground: String,
+    /// The platform whose account was linked to the person.
+    pub platform: String,
+    /// The judge who signed the order (their identifier in the trust list).
+    pub judge: String,
+    /// When the register answered the court (seconds since the epoch).
+    pub resolved_at: i64,
+    /// The resolution's index in the register's transparency log.
+    pub log_index: u64,
+}
+
+impl From<wallet_core::CourtNotice> for CourtNotice {
+    fn from(n: wallet_core::CourtNotice) -> CourtNotice {
+        CourtNotice {
+            case: n.case,
+            ground: n.ground,
+            platform: n.platform,
+            judge: n.judge,
+            resolved_at: n.resolved_at,
+            log_index: n.log_index,
+        }
+    }
+}
+
 /// One entry of the transaction log: who, what, when, how it ended — never claim values.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct LogEntry {
     /// When (seconds since the epoch).
     pub at: i64,
-    /// `issuance` or `presentation`.
+    /// `issuance`, `presentation` or `court_notices`.
     pub kind: String,
-    /// The issuer's or verifier's name, from the trust list.
+    /// The issuer's or verifier's name, from the trust list; the register's URL for
+    /// `court_notices`.
     pub counterparty: String,
     /// The platform a verifier asked for, if it named one.
     pub platform: Option<String>,
@@ -275,7 +307,8 @@ pub struct LogEntry {
     /// The names of the claims disclosed (presentations).
     pub claims: Vec<String>,
     /// `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
-    /// `not_delivered`, `refusal_not_delivered`.
+    /// `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
+    /// `refused_by_register`, `malformed_answer`, `not_delivered`.
     pub outcome: String,
     /// The entry as the wallet keeps it (JSON), for the details a list does not show.
     pub json: String,
@@ -323,7 +356,9 @@ impl LogEntry {
         LogEntry {
             at,
             kind: text(entry, "/kind").unwrap_or_default(),
-            counterparty: text(entry, "/counterparty/name").unwrap_or_default(),
+            counterparty: text(entry, "/counterparty/name")
+                .or_else(|| text(entry, "/counterparty/register"))
+                .unwrap_or_default(),
             platform: text(entry, "/platform"),
             purpose: text(entry, "/purpose"),
             credential_types,

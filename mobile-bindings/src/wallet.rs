@@ -11,7 +11,7 @@ use crate::platform::{
     KeyStore, PlatformKeys, PlatformTransport, StorageKeyProvider, Transport, storage_key,
 };
 use crate::sessions::{CredentialOffer, PresentationRequest};
-use crate::views::{CredentialSummary, LogEntry};
+use crate::views::{CourtNotice, CredentialSummary, LogEntry};
 
 /// Where the wallet keeps its store and whom it trusts.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -145,6 +145,24 @@ impl Wallet {
                 .collect())
         })
         .await
+    }
+
+    /// The notices of court openings concerning the person, from the State register at
+    /// `register_url` (the issuer of their person attestation), whose embargo is over. The
+    /// register sees one copy of the attestation, kept for it, disclosing only the person
+    /// handle; the fetch goes into the log. `NothingToPresent` when the wallet holds no
+    /// valid person attestation of that register.
+    pub async fn court_notices(
+        &self,
+        register_url: String,
+    ) -> Result<Vec<CourtNotice>, WalletError> {
+        Ok(self
+            .inner
+            .court_notices(&register_url)
+            .await?
+            .into_iter()
+            .map(CourtNotice::from)
+            .collect())
     }
 
     /// The transaction log, oldest first.

@@ -73,6 +73,13 @@ enum Command {
         /// The credential's id (from `list`).
         id: String,
     },
+    /// Fetch the notices of court openings concerning you from the State register, once
+    /// their embargo is over (the register sees your person handle only).
+    Notices {
+        /// The register's URL: the issuer of your person attestation (`https://host[:port]`).
+        #[arg(long)]
+        register: String,
+    },
     /// Show the transaction log.
     Log,
     /// Write the transaction log as JSON to standard output.
@@ -339,6 +346,21 @@ async fn run(cli: Cli) -> Result<()> {
                 if !REGISTERED.contains(&name.as_str()) {
                     println!("  {name}: {value}");
                 }
+            }
+        }
+        Command::Notices { register } => {
+            let wallet = open(dir)?;
+            progress("presenting your person handle to the register");
+            let notices = wallet.court_notices(&register).await?;
+            if notices.is_empty() {
+                println!("no notices");
+            }
+            for n in &notices {
+                println!("case {}  ({})", n.case, n.ground);
+                println!("  platform: {}", n.platform);
+                println!("  judge:    {}", n.judge);
+                println!("  resolved: {} (Unix time)", n.resolved_at);
+                println!("  register log entry: {}", n.log_index);
             }
         }
         Command::Log => {

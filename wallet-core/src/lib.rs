@@ -4,6 +4,7 @@
 mod error;
 mod issuance;
 mod keys;
+mod notices;
 mod presentation;
 mod store;
 mod transport;
@@ -13,6 +14,7 @@ mod wallet;
 pub use crate::error::Error;
 pub use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 pub use crate::keys::{AliasSigner, KeyStore, SoftwareKeyStore};
+pub use crate::notices::CourtNotice;
 pub use crate::presentation::{
     CredentialRequestSummary, Outcome, PresentationSession, RequestSummary,
 };

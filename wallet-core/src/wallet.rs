@@ -113,7 +113,7 @@ impl Wallet {
         self.config.copies
     }
 
-    fn store(&self) -> Result<std::sync::MutexGuard<'_, Store>, Error> {
+    pub(crate) fn store(&self) -> Result<std::sync::MutexGuard<'_, Store>, Error> {
         self.store.lock().map_err(|_| Error::Corrupt("store lock"))
     }
 

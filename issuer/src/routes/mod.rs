@@ -1,6 +1,7 @@
 //! The HTTP surface: one file per group of endpoints.
 
 mod admin;
+mod notices;
 mod oid4vci;
 mod publication;
 mod register;
@@ -59,6 +60,7 @@ pub fn app(state: AppState) -> Router {
     let router = match state.issuer.register_log().cloned() {
         Some(log) => router
             .route("/register/resolve", post(register::resolve))
+            .route("/register/notices", get(notices::notices))
             .with_state(state)
             .nest("/transparency", service_kit::translog::router(log)),
         None => router.with_state(state),

@@ -5,6 +5,7 @@ mod admin;
 mod credential;
 mod flow;
 mod harness;
+mod notices;
 mod postgres;
 mod privacy;
 mod provider;

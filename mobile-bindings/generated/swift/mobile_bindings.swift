@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
     typealias FfiType = Int64
     typealias SwiftType = Int64
@@ -1791,6 +1807,15 @@ public func FfiConverterTypeTransport_lower(_ value: Transport) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * The notices of court openings concerning the person, from the State register at
+     * `register_url` (the issuer of their person attestation), whose embargo is over. The
+     * register sees one copy of the attestation, kept for it, disclosing only the person
+     * handle; the fetch goes into the log. `NothingToPresent` when the wallet holds no
+     * valid person attestation of that register.
+     */
+    func courtNotices(registerUrl: String) async throws  -> [CourtNotice]
+    
+    /**
      * The credentials the person holds, one per batch, in the order received.
      */
     func credentials() async throws  -> [CredentialSummary]
@@ -1902,6 +1927,29 @@ public convenience init(settings: WalletSettings, storageKeyProvider: StorageKey
 
     
 
+    
+    /**
+     * The notices of court openings concerning the person, from the State register at
+     * `register_url` (the issuer of their person attestation), whose embargo is over. The
+     * register sees one copy of the attestation, kept for it, disclosing only the person
+     * handle; the fetch goes into the log. `NothingToPresent` when the wallet holds no
+     * valid person attestation of that register.
+     */
+open func courtNotices(registerUrl: String)async throws  -> [CourtNotice]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_bindings_fn_method_wallet_court_notices(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(registerUrl)
+                )
+            },
+            pollFunc: ffi_mobile_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeCourtNotice.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
     
     /**
      * The credentials the person holds, one per batch, in the order received.
@@ -2150,6 +2198,116 @@ public func FfiConverterTypeClaimView_lift(_ buf: RustBuffer) throws -> ClaimVie
 #endif
 public func FfiConverterTypeClaimView_lower(_ value: ClaimView) -> RustBuffer {
     return FfiConverterTypeClaimView.lower(value)
+}
+
+
+/**
+ * A notice that a court had the State register link a pseudonym of the person to them,
+ * given once the order's embargo is over.
+ */
+public struct CourtNotice: Equatable, Hashable {
+    /**
+     * The court's case number.
+     */
+    public var `case`: String
+    /**
+     * The legal ground of the order.
+     */
+    public var ground: String
+    /**
+     * The platform whose account was linked to the person.
+     */
+    public var platform: String
+    /**
+     * The judge who signed the order (their identifier in the trust list).
+     */
+    public var judge: String
+    /**
+     * When the register answered the court (seconds since the epoch).
+     */
+    public var resolvedAt: Int64
+    /**
+     * The resolution's index in the register's transparency log.
+     */
+    public var logIndex: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The court's case number.
+         */`case`: String, 
+        /**
+         * The legal ground of the order.
+         */ground: String, 
+        /**
+         * The platform whose account was linked to the person.
+         */platform: String, 
+        /**
+         * The judge who signed the order (their identifier in the trust list).
+         */judge: String, 
+        /**
+         * When the register answered the court (seconds since the epoch).
+         */resolvedAt: Int64, 
+        /**
+         * The resolution's index in the register's transparency log.
+         */logIndex: UInt64) {
+        self.`case` = `case`
+        self.ground = ground
+        self.platform = platform
+        self.judge = judge
+        self.resolvedAt = resolvedAt
+        self.logIndex = logIndex
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CourtNotice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCourtNotice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CourtNotice {
+        return
+            try CourtNotice(
+                case: FfiConverterString.read(from: &buf), 
+                ground: FfiConverterString.read(from: &buf), 
+                platform: FfiConverterString.read(from: &buf), 
+                judge: FfiConverterString.read(from: &buf), 
+                resolvedAt: FfiConverterInt64.read(from: &buf), 
+                logIndex: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CourtNotice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.`case`, into: &buf)
+        FfiConverterString.write(value.ground, into: &buf)
+        FfiConverterString.write(value.platform, into: &buf)
+        FfiConverterString.write(value.judge, into: &buf)
+        FfiConverterInt64.write(value.resolvedAt, into: &buf)
+        FfiConverterUInt64.write(value.logIndex, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourtNotice_lift(_ buf: RustBuffer) throws -> CourtNotice {
+    return try FfiConverterTypeCourtNotice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCourtNotice_lower(_ value: CourtNotice) -> RustBuffer {
+    return FfiConverterTypeCourtNotice.lower(value)
 }
 
 
@@ -2729,11 +2887,12 @@ public struct LogEntry: Equatable, Hashable {
      */
     public var at: Int64
     /**
-     * `issuance` or `presentation`.
+     * `issuance`, `presentation` or `court_notices`.
      */
     public var kind: String
     /**
-     * The issuer's or verifier's name, from the trust list.
+     * The issuer's or verifier's name, from the trust list; the register's URL for
+     * `court_notices`.
      */
     public var counterparty: String
     /**
@@ -2754,7 +2913,8 @@ public struct LogEntry: Equatable, Hashable {
     public var claims: [String]
     /**
      * `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
-     * `not_delivered`, `refusal_not_delivered`.
+     * `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
+     * `refused_by_register`, `malformed_answer`, `not_delivered`.
      */
     public var outcome: String
     /**
@@ -2769,10 +2929,11 @@ public struct LogEntry: Equatable, Hashable {
          * When (seconds since the epoch).
          */at: Int64, 
         /**
-         * `issuance` or `presentation`.
+         * `issuance`, `presentation` or `court_notices`.
          */kind: String, 
         /**
-         * The issuer's or verifier's name, from the trust list.
+         * The issuer's or verifier's name, from the trust list; the register's URL for
+         * `court_notices`.
          */counterparty: String, 
         /**
          * The platform a verifier asked for, if it named one.
@@ -2788,7 +2949,8 @@ public struct LogEntry: Equatable, Hashable {
          */claims: [String], 
         /**
          * `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
-         * `not_delivered`, `refusal_not_delivered`.
+         * `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
+         * `refused_by_register`, `malformed_answer`, `not_delivered`.
          */outcome: String, 
         /**
          * The entry as the wallet keeps it (JSON), for the details a list does not show.
@@ -3898,6 +4060,31 @@ fileprivate struct FfiConverterSequenceTypeClaimView: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCourtNotice: FfiConverterRustBuffer {
+    typealias SwiftType = [CourtNotice]
+
+    public static func write(_ value: [CourtNotice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCourtNotice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CourtNotice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CourtNotice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCourtNotice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCredentialQuerySummary: FfiConverterRustBuffer {
     typealias SwiftType = [CredentialQuerySummary]
 
@@ -4207,6 +4394,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_bindings_checksum_method_presentationrequest_summary() != 41913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_bindings_checksum_method_wallet_court_notices() != 45130) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_bindings_checksum_method_wallet_credentials() != 38139) {

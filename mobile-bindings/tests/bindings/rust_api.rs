@@ -383,3 +383,72 @@ async fn a_key_store_answering_in_the_wrong_encoding_fails_as_a_key_store_error(
         "keys made for a failed issuance are deleted"
     );
 }
+
+#[tokio::test]
+async fn court_notices_come_from_the_register_as_records_and_are_logged() {
+    let stack = Stack::start().await;
+    let wallet = open(stack.settings("wallet.db"), &[5; 32], None, None).unwrap();
+    // Without a person attestation, nothing is asked of the register.
+    assert!(matches!(
+        wallet.court_notices(stack.issuer.base.clone()).await,
+        Err(WalletError::NothingToPresent)
+    ));
+    let (uri, tx_code) = stack.offer().await;
+    let offer = wallet.receive_offer(uri).await.unwrap();
+    offer.accept(Some(tx_code)).await.unwrap();
+
+    // A resolution of the demo citizen, recorded as `POST /register/resolve` does.
+    let register = &stack.issuer.issuer;
+    let credentials = wallet.credentials().await.unwrap();
+    let handle = credentials
+        .iter()
+        .flat_map(|c| c.claims.iter())
+        .find(|c| c.name == "person_handle")
+        .map(|c| c.value.clone())
+        .unwrap();
+    let person = register
+        .store()
+        .person_by_handle(&handle)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = credential_formats::time::Clock::now(&credential_formats::time::SystemClock);
+    let log = register.register_log().unwrap().clone();
+    let resolution = issuer::store::NewResolution {
+        jti: "order-1".into(),
+        order_digest: [3; 32],
+        person_id: Some(person.id.clone()),
+        case_number: "2026/AN/7".into(),
+        ground: "art. 46bis Sv".into(),
+        platform_id: "https://platform.example".into(),
+        judge: "https://judge.example/1".into(),
+        received_at: now,
+        deadline: now + 86_400,
+        embargo_until: None,
+    };
+    let index = register
+        .store()
+        .log_resolution(&resolution, b"{\"type\":\"register_resolution\"}", &log)
+        .await
+        .unwrap()
+        .unwrap();
+    register
+        .store()
+        .resolution_answered("order-1", now)
+        .await
+        .unwrap();
+
+    let notices = wallet
+        .court_notices(stack.issuer.base.clone())
+        .await
+        .unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].case, "2026/AN/7");
+    assert_eq!(notices[0].platform, "https://platform.example");
+    assert_eq!(notices[0].log_index, index);
+    let entry = wallet.log().await.unwrap().pop().unwrap();
+    assert_eq!(entry.kind, "court_notices");
+    assert_eq!(entry.counterparty, stack.issuer.base);
+    assert_eq!(entry.claims, ["person_handle"]);
+    assert_eq!(entry.outcome, "fetched");
+}

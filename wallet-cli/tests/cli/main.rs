@@ -252,3 +252,82 @@ async fn present_shows_who_asks_what_shares_on_yes_and_declines_on_no() {
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(log.as_array().unwrap().len(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_prints_the_registers_notices_of_openings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = LocalIssuer::start(&tmp.path().join("stack")).await.unwrap();
+    let dir = tmp.path().join("wallet");
+    init(&local, &dir).await;
+    // No attestation yet: nothing to present (exit code 6), the register not asked.
+    let out = wallet(&dir, &["notices", "--register", &local.base], "").await;
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+
+    let (uri, tx_code) = offer(&local, &["person_attestation_sd_jwt"]).await;
+    let out = wallet(&dir, &["receive", &uri, "--yes", "--tx-code", &tx_code], "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = wallet(&dir, &["notices", "--register", &local.base], "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "no notices\n");
+
+    // The demo citizen (enrolling again finds them), resolved by a court without embargo.
+    let enrolment: issuer::register::Enrolment = serde_json::from_value(serde_json::json!({
+        "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
+        "nationalities": ["BE"], "personal_administrative_number": "90050112345",
+        "address": {"street_address": "Veldstraat 1", "locality": "Gent", "country": "BE"}
+    }))
+    .unwrap();
+    let person = local.issuer.enrol(enrolment).await.unwrap().person_id;
+    let now = credential_formats::time::Clock::now(&credential_formats::time::SystemClock);
+    let resolution = issuer::store::NewResolution {
+        jti: "order-cli".into(),
+        order_digest: [4; 32],
+        person_id: Some(person),
+        case_number: "2026/AN/9".into(),
+        ground: "art. 46bis Sv".into(),
+        platform_id: "https://platform.example".into(),
+        judge: "https://judge.example/1".into(),
+        received_at: now,
+        deadline: now + 86_400,
+        embargo_until: Some(now - 1),
+    };
+    let log = local.issuer.register_log().unwrap().clone();
+    let index = local
+        .issuer
+        .store()
+        .log_resolution(&resolution, b"{}", &log)
+        .await
+        .unwrap()
+        .unwrap();
+    local
+        .issuer
+        .store()
+        .resolution_answered("order-cli", now)
+        .await
+        .unwrap();
+
+    let out = wallet(&dir, &["notices", "--register", &local.base], "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("case 2026/AN/9  (art. 46bis Sv)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("platform: https://platform.example"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("judge:    https://judge.example/1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("register log entry: {index}")),
+        "{stdout}"
+    );
+    let out = wallet(&dir, &["export-log"], "").await;
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let last = &log.as_array().unwrap().last().unwrap()["entry"];
+    assert_eq!(last["kind"], "court_notices");
+    assert_eq!(last["outcome"], "fetched");
+}

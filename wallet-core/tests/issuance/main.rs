@@ -9,6 +9,8 @@ use tempfile::TempDir;
 use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
 use zeroize::Zeroizing;
 
+mod notices;
+
 struct Stack {
     local: LocalIssuer,
     dir: TempDir,

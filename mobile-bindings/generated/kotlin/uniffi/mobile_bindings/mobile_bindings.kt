@@ -790,6 +790,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_bindings_checksum_method_presentationrequest_summary(
     ): Int
+    external fun uniffi_mobile_bindings_checksum_method_wallet_court_notices(
+    ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_credentials(
     ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_export_log(
@@ -882,6 +884,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_bindings_fn_free_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mobile_bindings_fn_constructor_wallet_new(`settings`: RustBuffer.ByValue,`storageKeyProvider`: Long,`keyStore`: RustBuffer.ByValue,`transport`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mobile_bindings_fn_method_wallet_court_notices(`ptr`: Long,`registerUrl`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_bindings_fn_method_wallet_credentials(`ptr`: Long,
     ): Long
@@ -1048,6 +1052,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_bindings_checksum_method_presentationrequest_summary() and 0xFFFF) != 41913) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_bindings_checksum_method_wallet_court_notices() and 0xFFFF) != 45130) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_bindings_checksum_method_wallet_credentials() and 0xFFFF) != 38139) {
@@ -1435,6 +1442,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 
     override fun write(value: UInt, buf: ByteBuffer) {
         buf.putInt(value.toInt())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
     }
 }
 
@@ -3486,6 +3516,15 @@ public object FfiConverterTypeTransport: FfiConverter<Transport, Long> {
 public interface WalletInterface {
     
     /**
+     * The notices of court openings concerning the person, from the State register at
+     * `register_url` (the issuer of their person attestation), whose embargo is over. The
+     * register sees one copy of the attestation, kept for it, disclosing only the person
+     * handle; the fetch goes into the log. `NothingToPresent` when the wallet holds no
+     * valid person attestation of that register.
+     */
+    suspend fun `courtNotices`(`registerUrl`: kotlin.String): List<CourtNotice>
+    
+    /**
      * The credentials the person holds, one per batch, in the order received.
      */
     suspend fun `credentials`(): List<CredentialSummary>
@@ -3646,6 +3685,35 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
         return uniffiRustCall() { status ->
             UniffiLib.uniffi_mobile_bindings_fn_clone_wallet(handle, status)
         }
+    }
+
+    
+    /**
+     * The notices of court openings concerning the person, from the State register at
+     * `register_url` (the issuer of their person attestation), whose embargo is over. The
+     * register sees one copy of the attestation, kept for it, disclosing only the person
+     * handle; the fetch goes into the log. `NothingToPresent` when the wallet holds no
+     * valid person attestation of that register.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `courtNotices`(`registerUrl`: kotlin.String) : List<CourtNotice> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_bindings_fn_method_wallet_court_notices(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`registerUrl`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_bindings_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_bindings_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_bindings_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeCourtNotice.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
     }
 
     
@@ -3891,6 +3959,86 @@ public object FfiConverterTypeClaimView: FfiConverterRustBuffer<ClaimView> {
             FfiConverterString.write(value.`name`, buf)
             FfiConverterTypeLabels.write(value.`label`, buf)
             FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * A notice that a court had the State register link a pseudonym of the person to them,
+ * given once the order's embargo is over.
+ */
+data class CourtNotice (
+    /**
+     * The court's case number.
+     */
+    var `case`: kotlin.String
+    , 
+    /**
+     * The legal ground of the order.
+     */
+    var `ground`: kotlin.String
+    , 
+    /**
+     * The platform whose account was linked to the person.
+     */
+    var `platform`: kotlin.String
+    , 
+    /**
+     * The judge who signed the order (their identifier in the trust list).
+     */
+    var `judge`: kotlin.String
+    , 
+    /**
+     * When the register answered the court (seconds since the epoch).
+     */
+    var `resolvedAt`: kotlin.Long
+    , 
+    /**
+     * The resolution's index in the register's transparency log.
+     */
+    var `logIndex`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCourtNotice: FfiConverterRustBuffer<CourtNotice> {
+    override fun read(buf: ByteBuffer): CourtNotice {
+        return CourtNotice(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CourtNotice) = (
+            FfiConverterString.allocationSize(value.`case`) +
+            FfiConverterString.allocationSize(value.`ground`) +
+            FfiConverterString.allocationSize(value.`platform`) +
+            FfiConverterString.allocationSize(value.`judge`) +
+            FfiConverterLong.allocationSize(value.`resolvedAt`) +
+            FfiConverterULong.allocationSize(value.`logIndex`)
+    )
+
+    override fun write(value: CourtNotice, buf: ByteBuffer) {
+            FfiConverterString.write(value.`case`, buf)
+            FfiConverterString.write(value.`ground`, buf)
+            FfiConverterString.write(value.`platform`, buf)
+            FfiConverterString.write(value.`judge`, buf)
+            FfiConverterLong.write(value.`resolvedAt`, buf)
+            FfiConverterULong.write(value.`logIndex`, buf)
     }
 }
 
@@ -4310,12 +4458,13 @@ data class LogEntry (
     var `at`: kotlin.Long
     , 
     /**
-     * `issuance` or `presentation`.
+     * `issuance`, `presentation` or `court_notices`.
      */
     var `kind`: kotlin.String
     , 
     /**
-     * The issuer's or verifier's name, from the trust list.
+     * The issuer's or verifier's name, from the trust list; the register's URL for
+     * `court_notices`.
      */
     var `counterparty`: kotlin.String
     , 
@@ -4341,7 +4490,8 @@ data class LogEntry (
     , 
     /**
      * `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
-     * `not_delivered`, `refusal_not_delivered`.
+     * `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
+     * `refused_by_register`, `malformed_answer`, `not_delivered`.
      */
     var `outcome`: kotlin.String
     , 
@@ -5402,6 +5552,34 @@ public object FfiConverterSequenceTypeClaimView: FfiConverterRustBuffer<List<Cla
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeClaimView.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCourtNotice: FfiConverterRustBuffer<List<CourtNotice>> {
+    override fun read(buf: ByteBuffer): List<CourtNotice> {
+        val len = buf.getInt()
+        return List<CourtNotice>(len) {
+            FfiConverterTypeCourtNotice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CourtNotice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCourtNotice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CourtNotice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCourtNotice.write(it, buf)
         }
     }
 }

@@ -445,35 +445,11 @@ pub struct VerifiedRegisterAnswer {
     pub deadline: i64,
 }
 
-/// `returned_sha256` over `person` as the register computes it: SHA-256 of
-/// `serde_json::to_vec(person)`.
-///
-/// The answer's member order is kept as received (this workspace builds serde_json with
-/// `preserve_order`, as the register does), so the bytes hashed are the register's; the
-/// sorted-key serialisation is accepted too, for a register built without that feature.
-/// Either way the digest commits to the same JSON value.
-fn person_commitments(person: &Value) -> [String; 2] {
-    let digest = |v: &Value| {
-        let bytes = serde_json::to_vec(v).unwrap_or_default();
-        URL_SAFE_NO_PAD.encode(Sha256::digest(&bytes))
-    };
-    [digest(person), digest(&sorted(person))]
-}
-
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            Value::Object(
-                keys.into_iter()
-                    .map(|k| (k.clone(), sorted(&map[k])))
-                    .collect(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
+/// `returned_sha256` over `person` as the register computes it: SHA-256 of its canonical
+/// JSON text (members sorted at every depth, no white space), so the digest does not depend
+/// on the order the members came in.
+fn person_commitment(person: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(credential_formats::json::canonical(person)))
 }
 
 /// Verifies the register's answer `body` to `order` for `handle`, given the verifier's
@@ -511,7 +487,7 @@ pub fn verify_register_answer(
             "a person returned for a resolution not logged as found",
         )));
     }
-    if !person_commitments(&raw.person).contains(&entry.returned_sha256) {
+    if person_commitment(&raw.person) != entry.returned_sha256 {
         return Err(no(AnswerCheck::EntryMismatch(
             "the person returned is not the one the entry commits to",
         )));

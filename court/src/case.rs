@@ -298,7 +298,7 @@ pub struct ResolutionEntry {
     pub deadline: i64,
     /// Whether the handle named a person.
     pub found: bool,
-    /// b64url SHA-256 of the JSON of the person returned (`null` when not found).
+    /// b64url SHA-256 of the canonical JSON of the person returned (`null` when not found).
     pub returned_sha256: String,
 }
 

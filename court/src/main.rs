@@ -651,23 +651,6 @@ fn open(args: Open) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_unix_seconds_or_relative() {
-        assert_eq!(parse_time("1800000000", 5).unwrap(), 1_800_000_000);
-        assert_eq!(parse_time("+24h", 100).unwrap(), 100 + 86_400);
-        assert_eq!(parse_time("+90m", 0).unwrap(), 5400);
-        assert_eq!(parse_time("+2d", 0).unwrap(), 172_800);
-        assert_eq!(parse_time("+30s", 0).unwrap(), 30);
-        for bad in ["", "+", "+h", "+5y", "tomorrow", "+99999999999999999d"] {
-            assert!(parse_time(bad, 0).is_err(), "{bad}");
-        }
-    }
-}
-
 /// A current-thread runtime for the HTTP requests of one command: the tool is otherwise
 /// synchronous, and does one request at a time.
 fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
@@ -986,5 +969,22 @@ fn print_audit(
     }
     for anomaly in &report.anomalies {
         println!("anomaly: {anomaly}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_unix_seconds_or_relative() {
+        assert_eq!(parse_time("1800000000", 5).unwrap(), 1_800_000_000);
+        assert_eq!(parse_time("+24h", 100).unwrap(), 100 + 86_400);
+        assert_eq!(parse_time("+90m", 0).unwrap(), 5400);
+        assert_eq!(parse_time("+2d", 0).unwrap(), 172_800);
+        assert_eq!(parse_time("+30s", 0).unwrap(), 30);
+        for bad in ["", "+", "+h", "+5y", "tomorrow", "+99999999999999999d"] {
+            assert!(parse_time(bad, 0).is_err(), "{bad}");
+        }
     }
 }

@@ -668,8 +668,8 @@ fn load_order(path: &Path, list: &TrustList, now: i64) -> Result<(String, CourtO
     Ok((compact, order))
 }
 
-fn show_time(t: i64) -> String {
-    format!("{t} ({} from now)", hours_minutes(t - SystemClock.now()))
+fn show_time(t: i64, now: i64) -> String {
+    format!("{t} ({} from now)", hours_minutes(t - now))
 }
 
 fn order_submit(args: OrderSubmit) -> Result<()> {
@@ -726,7 +726,7 @@ fn order_submit(args: OrderSubmit) -> Result<()> {
         verified.answered_at,
         verified.answered_at - verified.received_at
     );
-    println!("deadline    {}", show_time(verified.deadline));
+    println!("deadline    {}", show_time(verified.deadline, now));
     println!("answer:  {}", answer_path.display());
     println!("records: {}", records_path.display());
     Ok(())
@@ -783,7 +783,7 @@ fn resolve(args: Resolve) -> Result<()> {
     );
     eprintln!(
         "deadline {}{}",
-        show_time(order.deadline()),
+        show_time(order.deadline(), now),
         if register.answered_at > order.deadline() {
             ": answered AFTER the deadline"
         } else {

@@ -1,6 +1,8 @@
 //! The crate's one error type. Messages name files, judges (by the name the ceremony gave
 //! them) and rules; never a passphrase, a share, a key or a record's content.
 
+use crate::audit::AuditError;
+use crate::case::AnswerError;
 use credential_formats::CourtOrderError;
 use credential_formats::escrow::EscrowError;
 use std::fmt;
@@ -147,6 +149,45 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("the system random number generator is unavailable")]
     Random,
+    /// A request could not be made or its answer read.
+    #[error("{url}: {message}")]
+    Http {
+        /// Where to.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// A service refused the request (a 4xx or 5xx answer).
+    #[error("{url} refused: {status} {code}{}", description_suffix(.description))]
+    Refused {
+        /// Where to.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// The `error` code of the answer (empty if none).
+        code: String,
+        /// Its `error_description`.
+        description: String,
+    },
+    /// The verifier's or the register's answer fails a check.
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    /// A transparency log fails its audit.
+    #[error("log {origin}: {source}")]
+    Audit {
+        /// The log's origin (or its URL before the checkpoint was read).
+        origin: String,
+        /// Which check.
+        source: AuditError,
+    },
+}
+
+fn description_suffix(description: &str) -> String {
+    if description.is_empty() {
+        String::new()
+    } else {
+        format!(" ({description})")
+    }
 }
 
 fn refusals_suffix(refused: &[Refusal]) -> String {

@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
+pub mod case;
+pub mod client;
 mod error;
 pub mod escrow;
 pub mod files;

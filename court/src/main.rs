@@ -3,12 +3,21 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
+use court::audit::{
+    AuditError, AuditState, History, VerifiedLog, check_history, consistency_needed, openings,
+    short, verify_log,
+};
+use court::case::{
+    Party, case_dir_name, checkpoint_origin, hours_minutes, log_key, verify_register_answer,
+    verify_verifier_answer,
+};
+use court::client::Client;
 use court::escrow::{self, CeremonyRecord, Opening, ShareFile};
 use court::files::{read_text, write_private, write_public};
 use court::judge::{JudgeKeyFile, judge_keygen};
 use court::sealing::KdfParams;
 use court::trust;
-use credential_formats::court_order::{OrderRequest, verify_order};
+use credential_formats::court_order::{CourtOrder, OrderRequest, verify_order};
 use credential_formats::crypto::{PublicKey, RustCrypto};
 use credential_formats::escrow::SealedRecord;
 use credential_formats::jose::Jwk;
@@ -44,6 +53,117 @@ enum Command {
     Order(OrderCommand),
     /// Rebuild the escrow key from k judges' shares and open an account's sealed records.
     Open(Open),
+    /// Send an order and a person handle to the State register; check its logged answer.
+    Resolve(Resolve),
+    /// Check the verifier's and the register's transparency logs and report every opening.
+    Audit(Audit),
+}
+
+/// The trust list every check starts from.
+#[derive(Debug, Args)]
+struct TrustArgs {
+    /// The signed trust list (compact JWS).
+    #[arg(long)]
+    trust_list: PathBuf,
+    /// The trust-list authority's public key (a JWK file).
+    #[arg(long)]
+    authority_key: PathBuf,
+    /// Check as of this Unix time instead of now.
+    #[arg(long, hide = true)]
+    now: Option<i64>,
+}
+
+impl TrustArgs {
+    fn now(&self) -> i64 {
+        self.now.unwrap_or_else(|| SystemClock.now())
+    }
+
+    fn list(&self) -> Result<TrustList> {
+        load_trust_list(&self.trust_list, &self.authority_key, self.now())
+    }
+}
+
+#[derive(Debug, Args)]
+struct OrderSubmit {
+    /// The verifier's base URL (e.g. https://verifier.example.be).
+    #[arg(long)]
+    verifier: String,
+    /// The compact order.
+    #[arg(long)]
+    order: PathBuf,
+    /// The case directory (default: `case-<case number>` next to the order).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The verifier's entity id in the trust list (default: the one whose log the answer's
+    /// checkpoint names).
+    #[arg(long)]
+    verifier_id: Option<String>,
+    /// Also trust these PEM root certificates (e.g. the development CA).
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+struct Resolve {
+    /// The register's base URL.
+    #[arg(long)]
+    register: String,
+    /// The compact order.
+    #[arg(long)]
+    order: PathBuf,
+    /// The person handle opened from the records.
+    #[arg(long)]
+    handle: String,
+    /// The verifier's answer (`verifier-answer.json` of the case directory, where the
+    /// register's answer is written too).
+    #[arg(long)]
+    verifier_answer: PathBuf,
+    /// The verifier's entity id in the trust list.
+    #[arg(long)]
+    verifier_id: Option<String>,
+    /// The register's entity id in the trust list.
+    #[arg(long)]
+    register_id: Option<String>,
+    /// Also trust these PEM root certificates.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+struct Audit {
+    /// The verifier's base URL.
+    #[arg(long)]
+    verifier: String,
+    /// The register's base URL.
+    #[arg(long)]
+    register: String,
+    /// The checkpoints seen at the previous audit (read, then updated).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Warn of an unresolved order this many hours before its deadline.
+    #[arg(long, default_value_t = 4)]
+    warn_hours: i64,
+    /// The report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Exit non-zero when an order is overdue.
+    #[arg(long)]
+    fail_on_overdue: bool,
+    /// The verifier's entity id in the trust list.
+    #[arg(long)]
+    verifier_id: Option<String>,
+    /// The register's entity id in the trust list.
+    #[arg(long)]
+    register_id: Option<String>,
+    /// Also trust these PEM root certificates.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +246,9 @@ enum OrderCommand {
     New(OrderNew),
     /// Check an order against a signed trust list, as the verifier and the register do.
     Verify(OrderVerify),
+    /// Send an order to the verifier; check that its answer is what it logged, and keep it
+    /// in the case directory.
+    Submit(OrderSubmit),
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +341,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Order(OrderCommand::New(args)) => order_new(args),
         Command::Order(OrderCommand::Verify(args)) => order_verify(args),
         Command::Open(args) => open(args),
+        Command::Order(OrderCommand::Submit(args)) => order_submit(args),
+        Command::Resolve(args) => resolve(args),
+        Command::Audit(args) => audit(args),
     }
 }
 
@@ -444,23 +570,27 @@ fn read_input(source: &str) -> Result<String> {
     }
 }
 
-fn order_verify(args: OrderVerify) -> Result<()> {
-    let now = args.at.unwrap_or_else(|| SystemClock.now());
-    let order = read_input(&args.order)?;
-    let authority: serde_json::Value = serde_json::from_str(&read_text(&args.authority_key)?)
+fn load_trust_list(trust_list: &Path, authority_key: &Path, now: i64) -> Result<TrustList> {
+    let authority: serde_json::Value = serde_json::from_str(&read_text(authority_key)?)
         .context("the authority key is not JSON")?;
     let authority: PublicKey = Jwk::from_value(&authority)
         .map_err(|_| anyhow!("the authority key is not a public JWK"))?
         .key()
         .clone();
-    let list = TrustList::verify(
-        read_text(&args.trust_list)?.trim(),
+    TrustList::verify(
+        read_text(trust_list)?.trim(),
         &RustCrypto,
         &authority,
         now,
         None,
     )
-    .map_err(|e| anyhow!("trust list refused: {e}"))?;
+    .map_err(|e| anyhow!("trust list refused: {e}"))
+}
+
+fn order_verify(args: OrderVerify) -> Result<()> {
+    let now = args.at.unwrap_or_else(|| SystemClock.now());
+    let order = read_input(&args.order)?;
+    let list = load_trust_list(&args.trust_list, &args.authority_key, now)?;
     let order = verify_order(order.trim(), &list, &RustCrypto, now).map_err(court::Error::from)?;
     let digest: String = order.digest().iter().map(|b| format!("{b:02x}")).collect();
     let mut out = order.claims();
@@ -519,6 +649,327 @@ fn open(args: Open) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A current-thread runtime for the HTTP requests of one command: the tool is otherwise
+/// synchronous, and does one request at a time.
+fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the HTTP runtime")?;
+    Ok(runtime.block_on(future))
+}
+
+/// Reads and verifies the order of a case file.
+fn load_order(path: &Path, list: &TrustList, now: i64) -> Result<(String, CourtOrder)> {
+    let compact = read_text(path)?.trim().to_owned();
+    let order = verify_order(&compact, list, &RustCrypto, now).map_err(court::Error::from)?;
+    Ok((compact, order))
+}
+
+fn show_time(t: i64, now: i64) -> String {
+    format!("{t} ({} from now)", hours_minutes(t - now))
+}
+
+fn order_submit(args: OrderSubmit) -> Result<()> {
+    let now = args.trust.now();
+    let list = args.trust.list()?;
+    let (compact, order) = load_order(&args.order, &list, now)?;
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => args
+            .order
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(case_dir_name(order.case())),
+    };
+    let answer_path = dir.join("verifier-answer.json");
+    let records_path = dir.join("records.txt");
+    // Refuse before sending: the order is single-use, and its answer must not be lost to a
+    // file that cannot be written.
+    for path in [&answer_path, &records_path] {
+        if path.exists() {
+            bail!("{} exists: this case was submitted already", path.display());
+        }
+    }
+    create_dir(&dir)?;
+    let client = Client::new(args.ca.as_deref())?;
+    let answer = block_on(client.submit_order(&args.verifier, &compact))??;
+    let url = format!("{}/court/orders", args.verifier.trim_end_matches('/'));
+    court::client::refused(&url, &answer)?;
+    // Kept as received, verified or not: it is the evidence of what the verifier said.
+    write_public(&answer_path, &answer.body)?;
+    let verified = verify_verifier_answer(
+        &order,
+        &answer.body,
+        &list,
+        args.verifier_id.as_deref(),
+        now,
+    )?;
+    let mut records = String::new();
+    for record in &verified.records {
+        records.push_str(&record.sealed);
+        records.push('\n');
+    }
+    write_public(&records_path, records.as_bytes())?;
+    println!(
+        "{} record(s), logged at index {} of {} (tree size {})",
+        verified.records.len(),
+        verified.log.index,
+        verified.checkpoint.origin,
+        verified.checkpoint.size
+    );
+    println!("received at {}", verified.received_at);
+    println!(
+        "answered at {} ({} s later)",
+        verified.answered_at,
+        verified.answered_at - verified.received_at
+    );
+    println!("deadline    {}", show_time(verified.deadline, now));
+    println!("answer:  {}", answer_path.display());
+    println!("records: {}", records_path.display());
+    Ok(())
+}
+
+fn resolve(args: Resolve) -> Result<()> {
+    let now = args.trust.now();
+    let list = args.trust.list()?;
+    let (compact, order) = load_order(&args.order, &list, now)?;
+    let verifier_body = std::fs::read(&args.verifier_answer)
+        .with_context(|| format!("{}", args.verifier_answer.display()))?;
+    let verifier = verify_verifier_answer(
+        &order,
+        &verifier_body,
+        &list,
+        args.verifier_id.as_deref(),
+        now,
+    )?;
+    let dir = args.verifier_answer.parent().unwrap_or(Path::new("."));
+    let answer_path = dir.join("register-answer.json");
+    if answer_path.exists() {
+        bail!(
+            "{} exists: this handle was resolved already",
+            answer_path.display()
+        );
+    }
+    let client = Client::new(args.ca.as_deref())?;
+    let answer =
+        block_on(client.resolve(&args.register, &compact, &args.handle, &verifier.log_json))??;
+    let url = format!("{}/register/resolve", args.register.trim_end_matches('/'));
+    if answer.status == 404 {
+        eprintln!("the register found no person for this handle (the resolution is logged)");
+    }
+    court::client::refused(&url, &answer)?;
+    write_public(&answer_path, &answer.body)?;
+    let register = verify_register_answer(
+        &order,
+        &args.handle,
+        &verifier,
+        &answer.body,
+        &list,
+        args.register_id.as_deref(),
+        now,
+    )?;
+    println!("{:#}", register.person);
+    let elapsed = register.answered_at - verifier.received_at;
+    eprintln!(
+        "logged at index {} of {}; {} from the verifier's reception to the register's answer \
+         (limit 24 h){}",
+        register.log.index,
+        register.checkpoint.origin,
+        hours_minutes(elapsed),
+        if elapsed > 86_400 { ": OVER 24 h" } else { "" }
+    );
+    eprintln!(
+        "deadline {}{}",
+        show_time(order.deadline(), now),
+        if register.answered_at > order.deadline() {
+            ": answered AFTER the deadline"
+        } else {
+            ": answered within it"
+        }
+    );
+    eprintln!("answer: {}", answer_path.display());
+    Ok(())
+}
+
+/// One log audited: what was verified, or why not.
+struct AuditedLog {
+    log: VerifiedLog,
+    history: History,
+}
+
+async fn audit_one(
+    client: &Client,
+    base: &str,
+    party: Party,
+    id: Option<&str>,
+    list: &TrustList,
+    state: &AuditState,
+    now: i64,
+) -> Result<AuditedLog> {
+    let note = client.checkpoint(base).await?;
+    let origin = checkpoint_origin(&note).to_owned();
+    let failed = |source| court::Error::Audit {
+        origin: origin.clone(),
+        source,
+    };
+    let key =
+        log_key(list, party, &origin, id, now).ok_or_else(|| failed(AuditError::UnknownLog))?;
+    // The size is read from the verified checkpoint before the entries are fetched.
+    let size = key
+        .verify_checkpoint(&note, &RustCrypto)
+        .map_err(|e| failed(AuditError::Checkpoint(e)))?
+        .size;
+    let entries = client.entries(base, size).await?;
+    let log = verify_log(key, &note, entries).map_err(failed)?;
+    let previous = state.logs.get(&origin);
+    let proof = match consistency_needed(&log, previous) {
+        Some((first, second)) => Some(client.consistency_proof(base, first, second).await?),
+        None => None,
+    };
+    let history = check_history(&log, previous, proof.as_deref()).map_err(failed)?;
+    Ok(AuditedLog { log, history })
+}
+
+fn audit(args: Audit) -> Result<()> {
+    let now = args.trust.now();
+    let list = args.trust.list()?;
+    let mut state = match &args.state {
+        Some(path) => AuditState::load(path)?,
+        None => AuditState::default(),
+    };
+    let client = Client::new(args.ca.as_deref())?;
+    let (verifier, register) = block_on(async {
+        let verifier = audit_one(
+            &client,
+            &args.verifier,
+            Party::Verifier,
+            args.verifier_id.as_deref(),
+            &list,
+            &state,
+            now,
+        )
+        .await;
+        let register = audit_one(
+            &client,
+            &args.register,
+            Party::Register,
+            args.register_id.as_deref(),
+            &list,
+            &state,
+            now,
+        )
+        .await;
+        (verifier, register)
+    })?;
+    let mut failures = Vec::new();
+    let mut logs = Vec::new();
+    for (name, base, result) in [
+        ("verifier", &args.verifier, &verifier),
+        ("register", &args.register, &register),
+    ] {
+        match result {
+            Ok(audited) => {
+                state.remember(&audited.log);
+                logs.push(json!({
+                    "log": name,
+                    "origin": audited.log.checkpoint.origin,
+                    "size": audited.log.checkpoint.size,
+                    "history": audited.history,
+                }));
+            }
+            Err(e) => {
+                failures.push(format!("{name} log ({base}): {e:#}"));
+                logs.push(json!({"log": name, "url": base, "failure": format!("{e:#}")}));
+            }
+        }
+    }
+    let report = match (&verifier, &register) {
+        (Ok(v), r) => Some(openings(
+            &v.log.checkpoint.origin,
+            &v.log.entries,
+            r.as_ref()
+                .map(|r| r.log.entries.as_slice())
+                .unwrap_or_default(),
+            now,
+            args.warn_hours.saturating_mul(3600),
+        )),
+        (Err(_), _) => None,
+    };
+    if args.json {
+        println!(
+            "{:#}",
+            json!({"logs": logs, "report": report, "integrity": failures.is_empty()})
+        );
+    } else {
+        print_audit(&verifier, &register, report.as_ref());
+    }
+    // The state moves forward only past logs that verified; a failed log keeps its old
+    // checkpoint, so the next audit compares against what was last seen good.
+    if let Some(path) = &args.state {
+        state.save(path)?;
+    }
+    if !failures.is_empty() {
+        bail!("integrity failure:\n  {}", failures.join("\n  "));
+    }
+    if let Some(report) = &report
+        && report.has_overdue()
+    {
+        eprintln!("warning: overdue orders (deadline passed, no resolution logged)");
+        if args.fail_on_overdue {
+            bail!("overdue orders");
+        }
+    }
+    Ok(())
+}
+
+fn print_audit(
+    verifier: &Result<AuditedLog>,
+    register: &Result<AuditedLog>,
+    report: Option<&court::audit::Report>,
+) {
+    for (name, result) in [("verifier", verifier), ("register", register)] {
+        match result {
+            Ok(a) => {
+                let history = match a.history {
+                    History::FirstSeen => "first audit of this log".to_owned(),
+                    History::Unchanged => "unchanged since the last audit".to_owned(),
+                    History::Grew { from } => format!("grew consistently from {from}"),
+                };
+                println!(
+                    "{name} log {}: {} entries, checkpoint and entries verified; {history}",
+                    a.log.checkpoint.origin, a.log.checkpoint.size
+                );
+            }
+            Err(e) => println!("{name} log: FAILED: {e:#}"),
+        }
+    }
+    let Some(report) = report else { return };
+    for o in &report.openings {
+        println!(
+            "order #{} {}  received {}  deadline {}  {} record(s)  {}",
+            o.index,
+            short(&o.order_sha256),
+            o.received_at,
+            o.deadline,
+            o.records,
+            o.status_text()
+        );
+        for r in &o.resolutions {
+            println!(
+                "    resolution #{}  received {}  {}  {} after the order",
+                r.index,
+                r.received_at,
+                if r.found { "found" } else { "not found" },
+                hours_minutes(r.elapsed)
+            );
+        }
+    }
+    for anomaly in &report.anomalies {
+        println!("anomaly: {anomaly}");
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod escrow;
 mod orders;
+mod services;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;

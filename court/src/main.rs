@@ -668,8 +668,19 @@ fn load_order(path: &Path, list: &TrustList, now: i64) -> Result<(String, CourtO
     Ok((compact, order))
 }
 
+/// A Unix time as the court reads it: UTC, to the second (RFC 3339).
+fn utc(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
 fn show_time(t: i64, now: i64) -> String {
-    format!("{t} ({} from now)", hours_minutes(t - now))
+    format!("{} ({} from now)", utc(t), hours_minutes(t - now))
 }
 
 fn order_submit(args: OrderSubmit) -> Result<()> {
@@ -720,10 +731,10 @@ fn order_submit(args: OrderSubmit) -> Result<()> {
         verified.checkpoint.origin,
         verified.checkpoint.size
     );
-    println!("received at {}", verified.received_at);
+    println!("received at {}", utc(verified.received_at));
     println!(
         "answered at {} ({} s later)",
-        verified.answered_at,
+        utc(verified.answered_at),
         verified.answered_at - verified.received_at
     );
     println!("deadline    {}", show_time(verified.deadline, now));
@@ -881,8 +892,8 @@ fn audit(args: Audit) -> Result<()> {
                 }));
             }
             Err(e) => {
-                failures.push(format!("{name} log ({base}): {e:#}"));
-                logs.push(json!({"log": name, "url": base, "failure": format!("{e:#}")}));
+                failures.push(format!("{name} log ({base}): {e}"));
+                logs.push(json!({"log": name, "url": base, "failure": format!("{e}")}));
             }
         }
     }
@@ -943,7 +954,7 @@ fn print_audit(
                     a.log.checkpoint.origin, a.log.checkpoint.size
                 );
             }
-            Err(e) => println!("{name} log: FAILED: {e:#}"),
+            Err(e) => println!("{name} log: FAILED: {e}"),
         }
     }
     let Some(report) = report else { return };
@@ -952,8 +963,8 @@ fn print_audit(
             "order #{} {}  received {}  deadline {}  {} record(s)  {}",
             o.index,
             short(&o.order_sha256),
-            o.received_at,
-            o.deadline,
+            utc(o.received_at),
+            utc(o.deadline),
             o.records,
             o.status_text()
         );
@@ -961,7 +972,7 @@ fn print_audit(
             println!(
                 "    resolution #{}  received {}  {}  {} after the order",
                 r.index,
-                r.received_at,
+                utc(r.received_at),
                 if r.found { "found" } else { "not found" },
                 hours_minutes(r.elapsed)
             );

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod escrow;
+mod journey;
 mod orders;
 mod services;
 

@@ -313,15 +313,36 @@ struct Open {
     /// terminal).
     #[arg(long = "passphrase-file")]
     passphrase_files: Vec<PathBuf>,
-    /// The sealed records, one per line (a file, or - for standard input).
+    /// The order the records answer (with --answer).
+    #[arg(long, requires = "answer")]
+    order: Option<PathBuf>,
+    /// The verifier's answer to it (`verifier-answer.json` of the case): its records are
+    /// opened only if it shows them logged for this order in the verifier's signed log.
+    #[arg(long, requires_all = ["order", "trust_list", "authority_key"], conflicts_with = "record")]
+    answer: Option<PathBuf>,
+    /// The signed trust list (with --answer).
     #[arg(long)]
-    record: String,
-    /// The platform the order names.
+    trust_list: Option<PathBuf>,
+    /// The trust-list authority's public key (with --answer).
     #[arg(long)]
-    platform: String,
-    /// The pseudonym the order names.
+    authority_key: Option<PathBuf>,
+    /// Check the trust list as of this Unix time instead of now.
+    #[arg(long, hide = true)]
+    now: Option<i64>,
+    /// Sealed records, one per line (a file, or - for standard input), with no proof that
+    /// the verifier logged an order for them: refused unless --unlogged is given too.
+    #[arg(long, requires_all = ["platform", "pseudonym"])]
+    record: Option<String>,
+    /// Open --record records without a logged order (tests, or records the court already
+    /// holds from a verified case).
+    #[arg(long, requires = "record")]
+    unlogged: bool,
+    /// The platform the records are sealed for (with --record).
     #[arg(long)]
-    pseudonym: String,
+    platform: Option<String>,
+    /// The pseudonym they are sealed for (with --record).
+    #[arg(long)]
+    pseudonym: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -600,11 +621,55 @@ fn order_verify(args: OrderVerify) -> Result<()> {
     Ok(())
 }
 
+/// The records to open, one per line, and the account they are sealed for: from a verifier's
+/// answer that shows them logged for the order (the normal way: no key is rebuilt for records
+/// without a log entry), or, with `--unlogged`, from a file.
+fn records_to_open(args: &Open) -> Result<(String, String, String)> {
+    if let (Some(answer), Some(order), Some(list), Some(authority)) = (
+        &args.answer,
+        &args.order,
+        &args.trust_list,
+        &args.authority_key,
+    ) {
+        let body = std::fs::read(answer).with_context(|| format!("{}", answer.display()))?;
+        let now = args.now.unwrap_or_else(|| SystemClock.now());
+        let list = load_trust_list(list, authority, now)?;
+        let compact = read_text(order)?.trim().to_owned();
+        // The order was valid when the verifier received it; it may have expired since.
+        let received: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|_| anyhow!("{}: not a verifier's answer", answer.display()))?;
+        let at = received["received_at"]
+            .as_i64()
+            .ok_or_else(|| anyhow!("{}: not a verifier's answer", answer.display()))?;
+        let order = verify_order(&compact, &list, &RustCrypto, at).map_err(court::Error::from)?;
+        let verified = verify_verifier_answer(&order, &body, &list, None, now)
+            .map_err(|e| anyhow!("not opening: {e}"))?;
+        let text: Vec<&str> = verified.records.iter().map(|r| r.sealed.as_str()).collect();
+        return Ok((
+            text.join("\n"),
+            order.platform().to_owned(),
+            order.pseudonym().to_owned(),
+        ));
+    }
+    match (&args.record, args.unlogged, &args.platform, &args.pseudonym) {
+        (Some(record), true, Some(platform), Some(pseudonym)) => {
+            eprintln!("warning: opening records with no proof that the verifier logged an order");
+            Ok((read_input(record)?, platform.clone(), pseudonym.clone()))
+        }
+        (Some(_), false, _, _) => bail!(
+            "not opening records with no proof they were logged: give the order and the \
+             verifier's answer (--order, --answer, --trust-list, --authority-key), or --unlogged"
+        ),
+        _ => bail!("give --answer with --order and the trust list, or --record with --unlogged"),
+    }
+}
+
 fn open(args: Open) -> Result<()> {
     let started = Instant::now();
     let record = CeremonyRecord::from_json(&read_text(&args.ceremony)?)?;
+    let (text, platform, pseudonym) = records_to_open(&args)?;
     let mut sealed = Vec::new();
-    for (line, text) in read_input(&args.record)?.lines().enumerate() {
+    for (line, text) in text.lines().enumerate() {
         let text = text.trim();
         if text.is_empty() {
             continue;
@@ -639,7 +704,7 @@ fn open(args: Open) -> Result<()> {
     }
     let key = opening.rebuild()?;
     for (index, sealed) in sealed.iter().enumerate() {
-        let opened = key.open(index + 1, sealed, &args.platform, &args.pseudonym)?;
+        let opened = key.open(index + 1, sealed, &platform, &pseudonym)?;
         println!("{}", serde_json::to_string(&opened)?);
     }
     drop(key);

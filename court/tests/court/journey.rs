@@ -231,25 +231,53 @@ async fn a_court_lifts_one_pseudonym_and_the_logs_show_it() {
     .await
     .unwrap();
     stdout(&submitted);
-    let opened = court(&[
-        "open",
+    // Records with no logged order are not opened, even with every share.
+    let paths = [
+        court_office.ceremony().join("ceremony.json"),
+        court_office.ceremony().join("share-1.json"),
+        court_office.ceremony().join("share-3.json"),
+        court_office.passphrase("Judge A"),
+        court_office.passphrase("Judge C"),
+        case.join("records.txt"),
+        case.join("verifier-answer.json"),
+    ];
+    let share_args = [
         "--ceremony",
-        s(&court_office.ceremony().join("ceremony.json")),
+        s(&paths[0]),
         "--share",
-        s(&court_office.ceremony().join("share-1.json")),
+        s(&paths[1]),
         "--share",
-        s(&court_office.ceremony().join("share-3.json")),
+        s(&paths[2]),
         "--passphrase-file",
-        s(&court_office.passphrase("Judge A")),
+        s(&paths[3]),
         "--passphrase-file",
-        s(&court_office.passphrase("Judge C")),
+        s(&paths[4]),
+    ];
+    let mut args = vec!["open"];
+    args.extend(share_args);
+    args.extend([
         "--record",
-        s(&case.join("records.txt")),
+        s(&paths[5]),
         "--platform",
         &platform_id,
         "--pseudonym",
         &pseudonym,
     ]);
+    assert!(failure(&court(&args)).contains("no proof they were logged"));
+    // The verifier's answer, checked again against its signed log: then 2 of 3 judges open.
+    let mut args = vec!["open"];
+    args.extend(share_args);
+    args.extend([
+        "--order",
+        s(&order_file),
+        "--answer",
+        s(&paths[6]),
+        "--trust-list",
+        s(&trust_list),
+        "--authority-key",
+        s(&issuer.anchor),
+    ]);
+    let opened = court(&args);
     let record: Value = serde_json::from_str(stdout(&opened).lines().next().unwrap()).unwrap();
     let handle = record["person_handle"].as_str().unwrap().to_owned();
     let mut args = vec![

@@ -226,3 +226,54 @@ async fn orders_not_from_a_judge_or_not_for_one_account_are_refused() {
     let note = text(&stack, "/transparency/checkpoint").await;
     assert!(note.lines().nth(1) == Some("0"), "{note}");
 }
+
+/// Threat C8: a hundred orders at once are all answered, each logged exactly once at its own
+/// index, and the log they leave is one consistent tree — on SQLite and on PostgreSQL.
+#[tokio::test]
+async fn a_hundred_orders_at_once_are_each_logged_once() {
+    let mut engines = vec![None];
+    if let Ok(url) = std::env::var("TEST_POSTGRES_URL") {
+        engines.push(Some(url));
+    }
+    for url in engines {
+        let stack = Stack::start_with_db(url.as_deref()).await;
+        let (platform, _) = stack.platform("Example Social").await;
+        let judge = judge(&stack);
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..100u8 {
+            let jwt = order(
+                &judge,
+                &platform,
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([i; 32]),
+            );
+            let http = stack.http.clone();
+            let url = format!("{}/court/orders", stack.verifier.base);
+            tasks.push(tokio::spawn(async move {
+                let response = http
+                    .post(url)
+                    .header("content-type", "application/jwt")
+                    .body(jwt)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                let answer: Value = response.json().await.unwrap();
+                answer["log"]["index"].as_u64().unwrap()
+            }));
+        }
+        let mut indices = Vec::new();
+        for task in tasks {
+            indices.push(task.await.unwrap());
+        }
+        eprintln!(
+            "100 concurrent orders answered in {:.0} ms ({})",
+            started.elapsed().as_secs_f64() * 1000.0,
+            if url.is_some() { "PostgreSQL" } else { "SQLite" }
+        );
+        indices.sort_unstable();
+        assert_eq!(indices, (0..100).collect::<Vec<u64>>());
+        let note = text(&stack, "/transparency/checkpoint").await;
+        assert_eq!(note.lines().nth(1), Some("100"), "{note}");
+    }
+}

@@ -757,3 +757,5 @@ mod invariants {
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod model;

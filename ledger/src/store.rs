@@ -606,6 +606,9 @@ impl LedgerStore for SqlStore {
 mod invariants {
     use super::*;
 
+    /// An entry naming a reference: (account, kind, amount).
+    type Named = (String, EntryKind, Credits);
+
     #[derive(Default)]
     struct Sums {
         granted: Credits,
@@ -624,7 +627,7 @@ mod invariants {
         // Per account: the chain, and the sums of its entries by kind.
         let mut sums: HashMap<String, Sums> = HashMap::new();
         // (reference, family) → the entries naming it: (account, kind, amount).
-        let mut by_ref: HashMap<(String, bool), Vec<(String, EntryKind, Credits)>> = HashMap::new();
+        let mut by_ref: HashMap<(String, bool), Vec<Named>> = HashMap::new();
         let mut last: Option<(String, u64, [u8; 32])> = None;
         for row in entries {
             let e = entry_from_row(row)?;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // A test: a failure is a failed test.
 //! Crash test with a real process (threat catalogue L3): `ledger-crash-worker` runs a stream
 //! of grants, spends and cancellations on a SQLite file and is SIGKILLed at random moments,
 //! hundreds of times. After each kill the file is reopened and checked: every invariant

@@ -269,7 +269,11 @@ async fn a_hundred_orders_at_once_are_each_logged_once() {
         eprintln!(
             "100 concurrent orders answered in {:.0} ms ({})",
             started.elapsed().as_secs_f64() * 1000.0,
-            if url.is_some() { "PostgreSQL" } else { "SQLite" }
+            if url.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            }
         );
         indices.sort_unstable();
         assert_eq!(indices, (0..100).collect::<Vec<u64>>());

@@ -57,6 +57,21 @@ pub enum Error {
     /// The database failed.
     #[error("storage: {0}")]
     Storage(DbError),
+    /// The service's configuration cannot work.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Service plumbing (key files, TLS) failed.
+    #[error(transparent)]
+    Kit(service_kit::Error),
+}
+
+impl From<service_kit::Error> for Error {
+    fn from(e: service_kit::Error) -> Error {
+        match e {
+            service_kit::Error::Db(db) => Error::from(db),
+            other => Error::Kit(other),
+        }
+    }
 }
 
 impl Error {
@@ -76,6 +91,8 @@ impl Error {
             Error::Receipt(_) => "receipt_failed",
             Error::Corrupt(_) => "corrupt",
             Error::Storage(_) => "storage_error",
+            Error::Config(_) => "configuration",
+            Error::Kit(_) => "service_error",
         }
     }
 }

@@ -5,6 +5,7 @@ mod error;
 mod ledger;
 mod receipt;
 mod schema;
+pub mod service;
 mod store;
 mod types;
 

@@ -9,6 +9,7 @@ mod messages;
 pub mod claims_path;
 pub mod court_order;
 pub mod credentials;
+pub mod credits;
 pub mod crypto;
 pub mod dcql;
 #[cfg(feature = "escrow")]

@@ -100,6 +100,38 @@ pub struct CredentialQuerySummary {
     pub available: bool,
 }
 
+/// A spend of training credits the person would authorise by presenting their training
+/// account (a `training_spend` transaction data entry the wallet checked against the trust
+/// list: the provider is the verifier asking, accredited for the course).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SpendSummary {
+    /// The provider's name, from the trust list (never from the request).
+    pub provider_name: String,
+    /// The provider's identifier in the trust list.
+    pub provider_id: String,
+    /// The course code.
+    pub course: String,
+    /// The course's title, as the provider gives it (its word).
+    pub course_title: Option<String>,
+    /// The credits to be debited.
+    pub amount: u64,
+    /// The provider's id for this spend.
+    pub transaction_id: String,
+}
+
+impl From<wallet_core::SpendSummary> for SpendSummary {
+    fn from(s: wallet_core::SpendSummary) -> SpendSummary {
+        SpendSummary {
+            provider_name: s.provider_name,
+            provider_id: s.provider_id,
+            course: s.course,
+            course_title: s.course_title,
+            amount: s.amount,
+            transaction_id: s.transaction_id,
+        }
+    }
+}
+
 /// What the person sees before answering a presentation request: who asks, on whose
 /// behalf, what for, which claims.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -118,6 +150,8 @@ pub struct RequestSummary {
     pub credentials: Vec<CredentialQuerySummary>,
     /// The types of the `transaction_data` entries the person would sign, if any.
     pub transaction_data: Vec<String>,
+    /// The training-credit spends the person would authorise, in request order.
+    pub spends: Vec<SpendSummary>,
     /// Whether the wallet can answer; when not, accepting sends the same refusal as
     /// declining and fails with `NothingToPresent`.
     pub satisfiable: bool,
@@ -143,6 +177,7 @@ impl From<wallet_core::RequestSummary> for RequestSummary {
                 })
                 .collect(),
             transaction_data: s.transaction_data,
+            spends: s.spends.into_iter().map(SpendSummary::from).collect(),
             satisfiable: s.satisfiable,
         }
     }
@@ -373,6 +408,40 @@ impl LogEntry {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn spends_reach_the_app_as_the_core_checked_them() {
+        let spend = wallet_core::SpendSummary {
+            provider_name: "Welding Academy".into(),
+            provider_id: "https://academy.example".into(),
+            course: "WELD-101".into(),
+            course_title: Some("Welding, level 1".into()),
+            amount: 120,
+            transaction_id: "spend-0001-abcdefgh".into(),
+        };
+        let core = wallet_core::RequestSummary {
+            verifier_name: "Welding Academy".into(),
+            verifier_id: "https://academy.example".into(),
+            client_id: "x509_hash:abc".into(),
+            purpose: None,
+            platform: None,
+            verifier_info: Vec::new(),
+            credentials: Vec::new(),
+            transaction_data: vec!["training_spend".into()],
+            spends: vec![spend.clone(), spend],
+            satisfiable: true,
+        };
+        let app = RequestSummary::from(core);
+        assert_eq!(app.transaction_data, ["training_spend"]);
+        assert_eq!(app.spends.len(), 2);
+        let first = &app.spends[0];
+        assert_eq!(first.provider_name, "Welding Academy");
+        assert_eq!(first.provider_id, "https://academy.example");
+        assert_eq!(first.course, "WELD-101");
+        assert_eq!(first.course_title.as_deref(), Some("Welding, level 1"));
+        assert_eq!(first.amount, 120);
+        assert_eq!(first.transaction_id, "spend-0001-abcdefgh");
+    }
 
     #[test]
     fn values_read_as_text() {

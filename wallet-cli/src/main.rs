@@ -176,6 +176,25 @@ fn exit_code(e: &anyhow::Error) -> u8 {
 
 const DECLINED: &str = "declined";
 
+/// How a training-credits spend reads before consent: "Spend N training credits on <course>
+/// (<title>) at <provider name> — transaction <id>".
+fn spend_line(spend: &wallet_core::SpendSummary) -> String {
+    let title = spend
+        .course_title
+        .as_ref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    let unit = if spend.amount == 1 {
+        "credit"
+    } else {
+        "credits"
+    };
+    format!(
+        "Spend {} training {unit} on {}{title} at {} \u{2014} transaction {}",
+        spend.amount, spend.course, spend.provider_name, spend.transaction_id
+    )
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let dir = &cli.dir;
     match cli.command {
@@ -280,7 +299,16 @@ async fn run(cli: Cli) -> Result<()> {
                 };
                 println!("  from your {what}: {}{missing}", query.claims.join(", "));
             }
-            for kind in &summary.transaction_data {
+            // Spends are shown from the checked summary: the provider's name comes from the
+            // trust list. Any other type was refused by the wallet before we got here.
+            for spend in &summary.spends {
+                println!("  {}", spend_line(spend));
+            }
+            for kind in summary
+                .transaction_data
+                .iter()
+                .filter(|k| *k != credential_formats::credits::TRAINING_SPEND)
+            {
                 println!("  and to sign a transaction: {kind}");
             }
             if !summary.satisfiable {
@@ -391,5 +419,35 @@ async fn main() -> ExitCode {
             eprintln!("wallet: {e}");
             ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spend(title: Option<&str>, amount: u64) -> wallet_core::SpendSummary {
+        wallet_core::SpendSummary {
+            provider_name: "Welding Academy".into(),
+            provider_id: "https://academy.example".into(),
+            course: "WELD-101".into(),
+            course_title: title.map(str::to_owned),
+            amount,
+            transaction_id: "spend-0001-abcdefgh".into(),
+        }
+    }
+
+    #[test]
+    fn a_spend_reads_as_what_will_be_debited_where() {
+        assert_eq!(
+            spend_line(&spend(Some("Welding, level 1"), 120)),
+            "Spend 120 training credits on WELD-101 (Welding, level 1) at Welding Academy \u{2014} \
+             transaction spend-0001-abcdefgh"
+        );
+        assert_eq!(
+            spend_line(&spend(None, 1)),
+            "Spend 1 training credit on WELD-101 at Welding Academy \u{2014} transaction \
+             spend-0001-abcdefgh"
+        );
     }
 }

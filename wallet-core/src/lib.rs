@@ -16,7 +16,7 @@ pub use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 pub use crate::keys::{AliasSigner, KeyStore, SoftwareKeyStore};
 pub use crate::notices::CourtNotice;
 pub use crate::presentation::{
-    CredentialRequestSummary, Outcome, PresentationSession, RequestSummary,
+    CredentialRequestSummary, Outcome, PresentationSession, RequestSummary, SpendSummary,
 };
 pub use crate::store::{NewCredential, Store, StoredCredential};
 pub use crate::transport::{

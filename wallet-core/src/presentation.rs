@@ -6,8 +6,10 @@
 
 use serde_json::{Value, json};
 
+use credential_formats::MessageError;
 use credential_formats::claims_path::{ClaimsPath, PathElement};
 use credential_formats::credentials::CredentialType;
+use credential_formats::credits::{TRAINING_SPEND, TrainingSpend};
 use credential_formats::crypto::RustCrypto;
 use credential_formats::dcql::{CredentialView, DcqlResult, FORMAT_DC_SD_JWT};
 use credential_formats::jose::{ContentEncryption, JweHeader, Jwk, encrypt_compact};
@@ -17,6 +19,7 @@ use credential_formats::oid4vp::{
     verify_request_object,
 };
 use credential_formats::sd_jwt::{KeyBinding, SdJwt};
+use credential_formats::trust_list::{Role, TrustedEntity};
 
 use crate::Error;
 use crate::keys::AliasSigner;
@@ -44,6 +47,23 @@ pub struct CredentialRequestSummary {
     pub available: bool,
 }
 
+/// A `training_spend` the person would authorise by presenting their training account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendSummary {
+    /// The provider's name, from the trust list (never from the request).
+    pub provider_name: String,
+    /// The provider's identifier in the trust list (the verifier asking).
+    pub provider_id: String,
+    /// The course code the provider is accredited for.
+    pub course: String,
+    /// The course's title, as the provider gives it (display text, unverified).
+    pub course_title: Option<String>,
+    /// The credits to be debited.
+    pub amount: u64,
+    /// The provider's id for this spend.
+    pub transaction_id: String,
+}
+
 /// What the person sees before answering a presentation request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestSummary {
@@ -64,6 +84,8 @@ pub struct RequestSummary {
     pub credentials: Vec<CredentialRequestSummary>,
     /// The types of the `transaction_data` entries, if any.
     pub transaction_data: Vec<String>,
+    /// The `training_spend` entries, checked against the trust list, in request order.
+    pub spends: Vec<SpendSummary>,
     /// Whether the wallet can answer: when `false`, accepting sends the same refusal as
     /// declining.
     pub satisfiable: bool,
@@ -191,6 +213,17 @@ impl<'w> PresentationSession<'w> {
             .verifier_by_x509_hash(x509_hash, now)
             .map_err(|_| Error::Untrusted("the verifier is not in the trust list"))?;
         let (verifier_name, verifier_id) = (verifier.name().to_owned(), verifier.id().to_owned());
+        // Before anything is shown: a request whose transaction data the wallet cannot
+        // show, or that the verifier may not ask for, is refused outright, so the person is
+        // never asked to consent to terms they cannot read.
+        let spends = match check_transaction_data(&request, verifier, now) {
+            Ok(spends) => spends,
+            Err(refusal) => {
+                refuse_transaction_data(wallet, &request, &verifier_id, &verifier_name, &refusal)
+                    .await;
+                return Err(Error::Invalid(refusal.error.into()));
+            }
+        };
 
         let candidates = candidates(wallet.batches()?, now);
         let views: Vec<&dyn CredentialView> = candidates.iter().map(|c| c as _).collect();
@@ -250,6 +283,7 @@ impl<'w> PresentationSession<'w> {
                 .flatten()
                 .map(|t| t.data_type().to_owned())
                 .collect(),
+            spends,
             satisfiable: result.satisfiable,
         };
         Ok(PresentationSession {
@@ -398,22 +432,7 @@ impl<'w> PresentationSession<'w> {
     }
 
     async fn post(&self, body: String) -> Result<Outcome, Error> {
-        let response = self
-            .wallet
-            .send(
-                HttpRequest::post(&self.request.response_uri, FORM, body.into_bytes())
-                    .header("Accept", "application/json"),
-            )
-            .await?;
-        if response.status != 200 {
-            return Err(Error::Refused(crate::issuance::error_code(&response.body)));
-        }
-        let redirect_uri = if response.body.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            ResponseUriResponse::parse(&response.body)?.redirect_uri
-        };
-        Ok(Outcome { redirect_uri })
+        post(self.wallet, &self.request.response_uri, body).await
     }
 
     /// The log entry: who asked, on whose behalf, which claims (names, never values), and
@@ -431,9 +450,181 @@ impl<'w> PresentationSession<'w> {
             "purpose": s.purpose,
             "credentials": disclosed,
             "transaction_data": s.transaction_data,
+            "spends": s.spends.iter().map(spend_log).collect::<Vec<_>>(),
             "outcome": outcome,
         }))
     }
+}
+
+/// How a spend is recorded in the log: what was authorised, and to whom.
+fn spend_log(spend: &SpendSummary) -> Value {
+    json!({
+        "provider": spend.provider_id,
+        "provider_name": spend.provider_name,
+        "course": spend.course,
+        "amount": spend.amount,
+        "transaction_id": spend.transaction_id,
+    })
+}
+
+/// Sends a form to the verifier's `response_uri` and reads its answer.
+async fn post(wallet: &Wallet, response_uri: &str, body: String) -> Result<Outcome, Error> {
+    let response = wallet
+        .send(
+            HttpRequest::post(response_uri, FORM, body.into_bytes())
+                .header("Accept", "application/json"),
+        )
+        .await?;
+    if response.status != 200 {
+        return Err(Error::Refused(crate::issuance::error_code(&response.body)));
+    }
+    let redirect_uri = if response.body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        ResponseUriResponse::parse(&response.body)?.redirect_uri
+    };
+    Ok(Outcome { redirect_uri })
+}
+
+/// Why a request's `transaction_data` was refused: the rule, and what the verifier is told.
+struct TransactionDataRefusal {
+    error: MessageError,
+    description: String,
+}
+
+fn refusal(error: MessageError, description: &str) -> TransactionDataRefusal {
+    TransactionDataRefusal {
+        error,
+        description: description.to_owned(),
+    }
+}
+
+/// Checks every `transaction_data` entry of a verified request from `verifier` (its
+/// trust-list entity): a type the wallet knows (only `training_spend`), well formed, bound to
+/// training-account queries only, and asked for by the provider it names, accredited for its
+/// course. Returns the spends to show.
+fn check_transaction_data(
+    request: &RequestObject,
+    verifier: &TrustedEntity,
+    now: i64,
+) -> Result<Vec<SpendSummary>, TransactionDataRefusal> {
+    let mut spends = Vec::new();
+    for entry in request.transaction_data.iter().flatten() {
+        if entry.data_type() != TRAINING_SPEND {
+            return Err(refusal(
+                MessageError::InvalidParameter("transaction_data.type"),
+                "unknown transaction_data type",
+            ));
+        }
+        let spend = TrainingSpend::from_transaction_data(entry).map_err(|e| {
+            let description = format!("malformed training_spend: {e}");
+            TransactionDataRefusal {
+                error: e,
+                description,
+            }
+        })?;
+        // The hash is signed in the Key Binding JWT of the credential answering each named
+        // query: only a training account may authorise a spend.
+        let account = CredentialType::TrainingAccount.vct();
+        for id in entry.credential_ids() {
+            let query = request
+                .dcql_query
+                .credentials()
+                .iter()
+                .find(|q| q.id == *id)
+                .ok_or_else(|| {
+                    refusal(
+                        MessageError::UnknownCredentialQuery,
+                        "training_spend names an unknown credential query",
+                    )
+                })?;
+            let asks_for_account = query
+                .vct_values()
+                .is_some_and(|values| !values.is_empty() && values.iter().all(|v| *v == account));
+            if !asks_for_account {
+                return Err(refusal(
+                    MessageError::InvalidParameter("transaction_data.credential_ids"),
+                    "training_spend must name a training account query",
+                ));
+            }
+        }
+        if spend.provider != verifier.id() {
+            return Err(refusal(
+                MessageError::InvalidParameter("transaction_data.provider"),
+                "the training_spend provider is not the requesting verifier",
+            ));
+        }
+        if !verifier.has_role(Role::TrainingProvider) {
+            return Err(refusal(
+                MessageError::InvalidParameter("transaction_data.provider"),
+                "the requesting verifier is not an accredited training provider",
+            ));
+        }
+        if !verifier.courses().contains(&spend.course) {
+            return Err(refusal(
+                MessageError::InvalidParameter("transaction_data.course"),
+                "the provider is not accredited for the training_spend course",
+            ));
+        }
+        if verifier.check_valid_at(now).is_err() {
+            return Err(refusal(
+                MessageError::InvalidParameter("transaction_data.provider"),
+                "the provider accreditation is not valid now",
+            ));
+        }
+        spends.push(SpendSummary {
+            provider_name: verifier.name().to_owned(),
+            provider_id: verifier.id().to_owned(),
+            course: spend.course,
+            course_title: spend.course_title,
+            amount: spend.amount,
+            transaction_id: spend.transaction_id,
+        });
+    }
+    Ok(spends)
+}
+
+/// Tells the verifier `invalid_transaction_data` (§8.5) and logs the refusal. Best effort:
+/// the request is refused whether or not the answer arrives, so failures here are only
+/// logged.
+async fn refuse_transaction_data(
+    wallet: &Wallet,
+    request: &RequestObject,
+    verifier_id: &str,
+    verifier_name: &str,
+    refusal: &TransactionDataRefusal,
+) {
+    let sent = match AuthorizationErrorResponse::new(
+        AuthorizationErrorCode::InvalidTransactionData,
+        Some(refusal.description.clone()),
+        request.state.clone(),
+    ) {
+        Ok(error) => post(
+            wallet,
+            &request.response_uri,
+            DirectPostBody::Error(error).to_form(),
+        )
+        .await
+        .is_ok(),
+        Err(_) => false,
+    };
+    // The log cannot fail the refusal: the error the caller gets says why it was refused.
+    let _ = wallet.append_log(&json!({
+        "kind": "presentation",
+        "counterparty": {
+            "verifier": verifier_id,
+            "name": verifier_name,
+            "client_id": request.client_id.as_str(),
+        },
+        "transaction_data": request
+            .transaction_data
+            .iter()
+            .flatten()
+            .map(|t| t.data_type())
+            .collect::<Vec<_>>(),
+        "refusal": refusal.description,
+        "outcome": if sent { "refused_invalid_transaction_data" } else { "refusal_not_delivered" },
+    }));
 }
 
 /// The stored credentials DCQL may pick from: one per batch (two copies of a batch are the

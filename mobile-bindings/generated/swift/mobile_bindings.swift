@@ -3274,6 +3274,10 @@ public struct RequestSummary: Equatable, Hashable {
      */
     public var transactionData: [String]
     /**
+     * The training-credit spends the person would authorise, in request order.
+     */
+    public var spends: [SpendSummary]
+    /**
      * Whether the wallet can answer; when not, accepting sends the same refusal as
      * declining and fails with `NothingToPresent`.
      */
@@ -3304,6 +3308,9 @@ public struct RequestSummary: Equatable, Hashable {
          * The types of the `transaction_data` entries the person would sign, if any.
          */transactionData: [String], 
         /**
+         * The training-credit spends the person would authorise, in request order.
+         */spends: [SpendSummary], 
+        /**
          * Whether the wallet can answer; when not, accepting sends the same refusal as
          * declining and fails with `NothingToPresent`.
          */satisfiable: Bool) {
@@ -3314,6 +3321,7 @@ public struct RequestSummary: Equatable, Hashable {
         self.purpose = purpose
         self.credentials = credentials
         self.transactionData = transactionData
+        self.spends = spends
         self.satisfiable = satisfiable
     }
 
@@ -3340,6 +3348,7 @@ public struct FfiConverterTypeRequestSummary: FfiConverterRustBuffer {
                 purpose: FfiConverterOptionString.read(from: &buf), 
                 credentials: FfiConverterSequenceTypeCredentialQuerySummary.read(from: &buf), 
                 transactionData: FfiConverterSequenceString.read(from: &buf), 
+                spends: FfiConverterSequenceTypeSpendSummary.read(from: &buf), 
                 satisfiable: FfiConverterBool.read(from: &buf)
         )
     }
@@ -3352,6 +3361,7 @@ public struct FfiConverterTypeRequestSummary: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.purpose, into: &buf)
         FfiConverterSequenceTypeCredentialQuerySummary.write(value.credentials, into: &buf)
         FfiConverterSequenceString.write(value.transactionData, into: &buf)
+        FfiConverterSequenceTypeSpendSummary.write(value.spends, into: &buf)
         FfiConverterBool.write(value.satisfiable, into: &buf)
     }
 }
@@ -3369,6 +3379,117 @@ public func FfiConverterTypeRequestSummary_lift(_ buf: RustBuffer) throws -> Req
 #endif
 public func FfiConverterTypeRequestSummary_lower(_ value: RequestSummary) -> RustBuffer {
     return FfiConverterTypeRequestSummary.lower(value)
+}
+
+
+/**
+ * A spend of training credits the person would authorise by presenting their training
+ * account (a `training_spend` transaction data entry the wallet checked against the trust
+ * list: the provider is the verifier asking, accredited for the course).
+ */
+public struct SpendSummary: Equatable, Hashable {
+    /**
+     * The provider's name, from the trust list (never from the request).
+     */
+    public var providerName: String
+    /**
+     * The provider's identifier in the trust list.
+     */
+    public var providerId: String
+    /**
+     * The course code.
+     */
+    public var course: String
+    /**
+     * The course's title, as the provider gives it (its word).
+     */
+    public var courseTitle: String?
+    /**
+     * The credits to be debited.
+     */
+    public var amount: UInt64
+    /**
+     * The provider's id for this spend.
+     */
+    public var transactionId: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The provider's name, from the trust list (never from the request).
+         */providerName: String, 
+        /**
+         * The provider's identifier in the trust list.
+         */providerId: String, 
+        /**
+         * The course code.
+         */course: String, 
+        /**
+         * The course's title, as the provider gives it (its word).
+         */courseTitle: String?, 
+        /**
+         * The credits to be debited.
+         */amount: UInt64, 
+        /**
+         * The provider's id for this spend.
+         */transactionId: String) {
+        self.providerName = providerName
+        self.providerId = providerId
+        self.course = course
+        self.courseTitle = courseTitle
+        self.amount = amount
+        self.transactionId = transactionId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SpendSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSpendSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SpendSummary {
+        return
+            try SpendSummary(
+                providerName: FfiConverterString.read(from: &buf), 
+                providerId: FfiConverterString.read(from: &buf), 
+                course: FfiConverterString.read(from: &buf), 
+                courseTitle: FfiConverterOptionString.read(from: &buf), 
+                amount: FfiConverterUInt64.read(from: &buf), 
+                transactionId: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SpendSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.providerName, into: &buf)
+        FfiConverterString.write(value.providerId, into: &buf)
+        FfiConverterString.write(value.course, into: &buf)
+        FfiConverterOptionString.write(value.courseTitle, into: &buf)
+        FfiConverterUInt64.write(value.amount, into: &buf)
+        FfiConverterString.write(value.transactionId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSpendSummary_lift(_ buf: RustBuffer) throws -> SpendSummary {
+    return try FfiConverterTypeSpendSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSpendSummary_lower(_ value: SpendSummary) -> RustBuffer {
+    return FfiConverterTypeSpendSummary.lower(value)
 }
 
 
@@ -4202,6 +4323,31 @@ fileprivate struct FfiConverterSequenceTypeOfferedCredential: FfiConverterRustBu
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeOfferedCredential.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSpendSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [SpendSummary]
+
+    public static func write(_ value: [SpendSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSpendSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SpendSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SpendSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSpendSummary.read(from: &buf))
         }
         return seq
     }

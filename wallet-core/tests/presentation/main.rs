@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 
 const PERSON: &str = "urn:be:identity:person-attestation:1";
 
+mod spend;
 mod verifier;
 
 use verifier::*;
@@ -84,17 +85,6 @@ fn age_query() -> Value {
         "meta": {"vct_values": [PERSON]},
         "claims": [{"path": ["age_over_18"], "values": [true]}]
     }]})
-}
-
-fn training_spend() -> TransactionData {
-    let Value::Object(members) = json!({
-        "course": "WELD-101",
-        "amount": {"value": "250.00", "currency": "EUR"},
-        "transaction_id": "8d1e62a4-training-spend",
-    }) else {
-        unreachable!()
-    };
-    TransactionData::new("training_spend", vec!["person".into()], members).unwrap()
 }
 
 fn accountable_query() -> Value {
@@ -190,30 +180,33 @@ async fn an_anonymous_age_check_discloses_only_age_over_18_with_a_fresh_copy_eac
 }
 
 #[tokio::test]
-async fn an_accountable_check_with_transaction_data_discloses_the_handle_and_the_age_over_direct_post()
- {
+async fn an_accountable_check_discloses_the_handle_and_the_age_over_direct_post() {
     let stack = Stack::start().await;
     let verifier = &stack.verifier;
-    let session = verifier.request_with(
+    let session = verifier.request(
         accountable_query(),
         &verifier.listed,
         ResponseMode::DirectPost,
-        Some(vec![training_spend()]),
     );
     let pending = stack.wallet.receive_request(&session.uri).await.unwrap();
     assert_eq!(
         pending.summary().credentials[0].claims,
         ["person_handle", "age_over_18"]
     );
-    assert_eq!(pending.summary().transaction_data, ["training_spend"]);
+    assert!(pending.summary().transaction_data.is_empty());
+    assert!(pending.summary().spends.is_empty());
     pending.accept().await.unwrap();
-    // verify() checks the KB-JWT's transaction_data_hashes against the request's.
     let presented = verifier.verify(&session);
     let person = &presented[0].1;
     assert_eq!(person.verified.disclosed_paths().len(), 2);
-    assert_eq!(
-        person.verified.key_binding().unwrap()["transaction_data_hashes"],
-        json!([training_spend().hash()])
+    // Without transaction data, the Key Binding JWT carries no hashes.
+    assert!(
+        person
+            .verified
+            .key_binding()
+            .unwrap()
+            .get("transaction_data_hashes")
+            .is_none()
     );
     let stored = stack.wallet.credentials().unwrap();
     let handle = stored.iter().find(|c| c.vct == PERSON).unwrap().claims["person_handle"].clone();

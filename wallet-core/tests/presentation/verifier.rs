@@ -29,6 +29,9 @@ use credential_formats::time::{Clock, SystemClock};
 use credential_formats::trust_list::TrustList;
 use serde_json::{Value, json};
 
+/// The one course the test verifier, also a training provider, is accredited for.
+pub const TRAINING_COURSE: &str = "WELD-101";
+
 /// A request signer: a key and its self-signed certificate.
 pub struct Party {
     pub secret: SecretKey,
@@ -128,7 +131,8 @@ async fn response(
 
 impl Verifier {
     /// Starts the verifier with the LocalIssuer's TLS PKI, serving a trust list signed by the
-    /// same authority that lists the issuer and this verifier's certificate.
+    /// same authority that lists the issuer and this verifier's certificate. The verifier is
+    /// also a training provider accredited for [`TRAINING_COURSE`], so it may ask for spends.
     pub async fn start(dir: &std::path::Path) -> Verifier {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!(
@@ -141,7 +145,8 @@ impl Verifier {
         let jwk = Jwk::new(listed.secret.public_key()).to_value();
         let description = format!(
             "{description}\n[[entity]]\nid = \"https://shop.localhost\"\nname = \"Shop (test)\"\n\
-             roles = [\"verifier\"]\nx509_hash = \"{}\"\n\
+             roles = [\"verifier\", \"training_provider\"]\ncourses = [\"{TRAINING_COURSE}\"]\n\
+             x509_hash = \"{}\"\n\
              keys = [{{ kty = \"EC\", crv = \"P-256\", x = \"{}\", y = \"{}\", kid = \"shop-1\" }}]\n",
             listed.certificate.x509_hash(),
             jwk["x"].as_str().unwrap(),

@@ -4744,6 +4744,11 @@ data class RequestSummary (
     var `transactionData`: List<kotlin.String>
     , 
     /**
+     * The training-credit spends the person would authorise, in request order.
+     */
+    var `spends`: List<SpendSummary>
+    , 
+    /**
      * Whether the wallet can answer; when not, accepting sends the same refusal as
      * declining and fails with `NothingToPresent`.
      */
@@ -4771,6 +4776,7 @@ public object FfiConverterTypeRequestSummary: FfiConverterRustBuffer<RequestSumm
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeCredentialQuerySummary.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeSpendSummary.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -4783,6 +4789,7 @@ public object FfiConverterTypeRequestSummary: FfiConverterRustBuffer<RequestSumm
             FfiConverterOptionalString.allocationSize(value.`purpose`) +
             FfiConverterSequenceTypeCredentialQuerySummary.allocationSize(value.`credentials`) +
             FfiConverterSequenceString.allocationSize(value.`transactionData`) +
+            FfiConverterSequenceTypeSpendSummary.allocationSize(value.`spends`) +
             FfiConverterBoolean.allocationSize(value.`satisfiable`)
     )
 
@@ -4794,7 +4801,89 @@ public object FfiConverterTypeRequestSummary: FfiConverterRustBuffer<RequestSumm
             FfiConverterOptionalString.write(value.`purpose`, buf)
             FfiConverterSequenceTypeCredentialQuerySummary.write(value.`credentials`, buf)
             FfiConverterSequenceString.write(value.`transactionData`, buf)
+            FfiConverterSequenceTypeSpendSummary.write(value.`spends`, buf)
             FfiConverterBoolean.write(value.`satisfiable`, buf)
+    }
+}
+
+
+
+/**
+ * A spend of training credits the person would authorise by presenting their training
+ * account (a `training_spend` transaction data entry the wallet checked against the trust
+ * list: the provider is the verifier asking, accredited for the course).
+ */
+data class SpendSummary (
+    /**
+     * The provider's name, from the trust list (never from the request).
+     */
+    var `providerName`: kotlin.String
+    , 
+    /**
+     * The provider's identifier in the trust list.
+     */
+    var `providerId`: kotlin.String
+    , 
+    /**
+     * The course code.
+     */
+    var `course`: kotlin.String
+    , 
+    /**
+     * The course's title, as the provider gives it (its word).
+     */
+    var `courseTitle`: kotlin.String?
+    , 
+    /**
+     * The credits to be debited.
+     */
+    var `amount`: kotlin.ULong
+    , 
+    /**
+     * The provider's id for this spend.
+     */
+    var `transactionId`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSpendSummary: FfiConverterRustBuffer<SpendSummary> {
+    override fun read(buf: ByteBuffer): SpendSummary {
+        return SpendSummary(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SpendSummary) = (
+            FfiConverterString.allocationSize(value.`providerName`) +
+            FfiConverterString.allocationSize(value.`providerId`) +
+            FfiConverterString.allocationSize(value.`course`) +
+            FfiConverterOptionalString.allocationSize(value.`courseTitle`) +
+            FfiConverterULong.allocationSize(value.`amount`) +
+            FfiConverterString.allocationSize(value.`transactionId`)
+    )
+
+    override fun write(value: SpendSummary, buf: ByteBuffer) {
+            FfiConverterString.write(value.`providerName`, buf)
+            FfiConverterString.write(value.`providerId`, buf)
+            FfiConverterString.write(value.`course`, buf)
+            FfiConverterOptionalString.write(value.`courseTitle`, buf)
+            FfiConverterULong.write(value.`amount`, buf)
+            FfiConverterString.write(value.`transactionId`, buf)
     }
 }
 
@@ -5720,6 +5809,34 @@ public object FfiConverterSequenceTypeOfferedCredential: FfiConverterRustBuffer<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeOfferedCredential.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSpendSummary: FfiConverterRustBuffer<List<SpendSummary>> {
+    override fun read(buf: ByteBuffer): List<SpendSummary> {
+        val len = buf.getInt()
+        return List<SpendSummary>(len) {
+            FfiConverterTypeSpendSummary.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SpendSummary>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSpendSummary.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SpendSummary>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSpendSummary.write(it, buf)
         }
     }
 }

@@ -6,6 +6,7 @@ mod ledger;
 mod receipt;
 mod schema;
 pub mod service;
+pub mod spend;
 mod store;
 mod types;
 

@@ -121,6 +121,12 @@ struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, env = "LEDGER_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The signed trust list (who is an accredited provider); with --trust-anchor.
+    #[arg(long, env = "LEDGER_TRUST_LIST", requires = "trust_anchor")]
+    trust_list: Option<PathBuf>,
+    /// The trust-list authority's public JWK.
+    #[arg(long, env = "LEDGER_TRUST_ANCHOR", requires = "trust_list")]
+    trust_anchor: Option<PathBuf>,
     /// The admin token (default: the key directory's `admin.token`).
     #[arg(long, env = "LEDGER_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -136,6 +142,7 @@ impl Common {
             key_dir: self.key_dir.clone(),
             admin_token: None,
             tls: None,
+            trust: None,
         }
     }
 }
@@ -154,6 +161,7 @@ async fn main() -> Result<()> {
             config.listen = args.listen;
             config.admin_token = args.admin_token.map(Zeroizing::new);
             config.tls = args.tls_cert.zip(args.tls_key);
+            config.trust = args.trust_list.zip(args.trust_anchor);
             ledger::service::serve(config, service_kit::http::shutdown_signal()).await?;
         }
         Command::OpenAccount { common } => {

@@ -3,12 +3,14 @@
 //! the yearly top-up, balances and histories, cancellations and refunds. Every admin call
 //! needs the bearer token; every answer is `no-store`.
 //!
-//! The provider's `POST /credits/spend` (the wallet's presentation with its signed
-//! `transaction_data`) is the next layer over the same [`Ledger`].
+//! The provider's `POST /credits/spend` carries the wallet's presentation with the
+//! `training_spend` authorisation the person signed, in a JWS of the provider's
+//! (`crate::spend`); the debit is [`Ledger::spend`]: once per transaction id, never below
+//! zero, with a signed receipt.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -21,6 +23,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use credential_formats::crypto::{AwsLc, CryptoProvider as _};
 use credential_formats::time::{Clock, SystemClock};
+use credential_formats::trust_list::TrustList;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -29,10 +32,11 @@ use service_kit::keys::{load_or_generate_secret, load_or_generate_signing_key};
 use service_kit::{ApiError, BearerSecret, Db};
 use zeroize::Zeroizing;
 
-use crate::{AccountRef, Amount, Entry, Error, Ledger, ReceiptSigner, SqlStore};
+use crate::spend::{MAX_SUBMISSION, SpendRefusal, verify_submission};
+use crate::{AccountRef, Amount, Entry, Error, Ledger, ReceiptSigner, SpendOutcome, SqlStore};
 
-/// Largest request body: admin requests are a few hundred bytes.
-pub const MAX_BODY: usize = 16 * 1024;
+/// Largest request body: a spend submission (admin requests are a few hundred bytes).
+pub const MAX_BODY: usize = MAX_SUBMISSION;
 
 /// Everything `ledger serve` and the admin commands need.
 #[derive(Debug, Clone)]
@@ -53,6 +57,10 @@ pub struct Config {
     pub admin_token: Option<Zeroizing<String>>,
     /// TLS certificate chain and key (PEM); without them, plain HTTP behind a proxy.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The signed trust list and the authority's public JWK: who is an accredited provider
+    /// and which issuer may issue training accounts. Re-read every minute; without it,
+    /// spends are refused (503).
+    pub trust: Option<(PathBuf, PathBuf)>,
 }
 
 /// What every handler gets.
@@ -64,6 +72,35 @@ pub struct AppState {
     pub admin: BearerSecret,
     /// The receipt key as a JWK Set (`/.well-known/jwks.json`).
     pub jwks: Arc<Value>,
+    /// The trust list in force (replaced when a newer one verifies).
+    pub trust: Arc<RwLock<Option<TrustList>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Puts `list` in force (a reload, or a test moving the world on).
+    pub fn replace_trust_list(&self, list: TrustList) {
+        if let Ok(mut slot) = self.trust.write() {
+            *slot = Some(list);
+        }
+    }
+
+    fn trust_list(&self) -> Option<TrustList> {
+        self.trust.read().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// Reads and verifies the trust list at `paths` (list, authority JWK) as of `now`.
+pub fn load_trust_list(paths: &(PathBuf, PathBuf), now: i64) -> Result<TrustList, Error> {
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).map_err(|e| Error::Config(format!("{}: {e}", p.display())))
+    };
+    let anchor: Value = serde_json::from_str(&read(&paths.1)?)
+        .map_err(|_| Error::Config("the trust anchor is not JSON".into()))?;
+    let anchor = credential_formats::jose::Jwk::from_value(&anchor)
+        .map_err(|_| Error::Config("the trust anchor is not a public JWK".into()))?;
+    TrustList::verify(read(&paths.0)?.trim(), &AwsLc, anchor.key(), now, None)
+        .map_err(|e| Error::Config(format!("the trust list does not verify: {e}")))
 }
 
 /// The admin token as kept in `key_dir/admin.token` (made on first use).
@@ -106,10 +143,21 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<A
         Some(token) => BearerSecret::new(token),
         None => BearerSecret::new(&admin_token_from_dir(&config.key_dir)?),
     };
+    let trust = config
+        .trust
+        .as_ref()
+        .map(|paths| load_trust_list(paths, clock.now()))
+        .transpose()?;
     Ok(AppState {
-        ledger: Arc::new(Ledger::new(Arc::new(store), clock, Arc::new(receipts))),
+        ledger: Arc::new(Ledger::new(
+            Arc::new(store),
+            clock.clone(),
+            Arc::new(receipts),
+        )),
         admin,
         jwks: Arc::new(json!({ "keys": [public.to_value()] })),
+        trust: Arc::new(RwLock::new(trust)),
+        clock,
     })
 }
 
@@ -122,7 +170,25 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
-    run(state, listener, config.tls.as_ref(), shutdown).await
+    // A provider removed from the list stops being able to spend within a minute.
+    let reload = config.trust.clone().map(|paths| {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match load_trust_list(&paths, state.clock.now()) {
+                    Ok(list) => state.replace_trust_list(list),
+                    Err(e) => tracing::warn!(error = %e, "trust list not reloaded"),
+                }
+            }
+        })
+    });
+    let served = run(state, listener, config.tls.as_ref(), shutdown).await;
+    if let Some(task) = reload {
+        task.abort();
+    }
+    served
 }
 
 /// Serves an opened ledger on a bound listener (tests bind port 0 themselves).
@@ -156,6 +222,7 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/topups", post(topup_all))
         .route("/admin/spends/{id}/cancel", post(cancel))
         .route("/admin/spends/{id}/refund", post(refund))
+        .route("/credits/spend", post(spend))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(service_kit::http::trace_layer())
         .with_state(state)
@@ -349,4 +416,56 @@ async fn refund(
     let request: RefundBody = admin_json(&state, &headers, raw)?;
     let outcome = state.ledger.refund(&id, request.amount).await?;
     Ok(answer(StatusCode::OK, transition_json(&outcome)))
+}
+
+impl From<SpendRefusal> for ApiError {
+    fn from(refusal: SpendRefusal) -> ApiError {
+        let status = match refusal.code {
+            "untrusted_provider" | "not_accredited" => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, refusal.code, refusal.to_string())
+    }
+}
+
+/// `POST /credits/spend`: the provider's signed submission (`application/jwt`).
+async fn spend(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_content_type(&headers, "application/jwt")?;
+    let raw = body(raw)?;
+    let compact = std::str::from_utf8(&raw)
+        .map_err(|_| ApiError::bad_request("invalid_submission", "not text"))?
+        .trim()
+        .to_owned();
+    let trust = state.trust_list().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the ledger has no trust list: spends are refused",
+        )
+    })?;
+    let clock = state.clock.clone();
+    // Three signature checks: off the async workers.
+    let verified = tokio::task::spawn_blocking(move || {
+        verify_submission(&compact, &trust, &AwsLc, clock.as_ref())
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let outcome = state.ledger.spend(&verified.request).await?;
+    let (status, replayed) = match &outcome {
+        SpendOutcome::Captured(_) => (StatusCode::CREATED, false),
+        SpendOutcome::Replayed(_) => (StatusCode::OK, true),
+    };
+    Ok(answer(
+        status,
+        json!({
+            "transaction_id": verified.spend.transaction_id,
+            "amount": verified.spend.amount,
+            "receipt": outcome.receipt().0,
+            "replayed": replayed,
+        }),
+    ))
 }

@@ -8,9 +8,12 @@ use std::process::Command;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use ledger::service::{Config, app, open};
+use ledger::service::{AppState, Config, app, open};
+
+mod spend;
 
 struct Service {
+    state: AppState,
     base: String,
     http: reqwest::Client,
     token: String,
@@ -34,6 +37,7 @@ impl Service {
         service_kit::tls::dev_pki(&tls).unwrap();
         let config = config(&dir);
         let state = open(&config).await.unwrap();
+        let served = state.clone();
         let token = ledger::service::admin_token_from_dir(&config.key_dir)
             .unwrap()
             .to_string();
@@ -43,7 +47,7 @@ impl Service {
         let chain = (tls.join("server.pem"), tls.join("server.key"));
         tokio::spawn(async move {
             let tls = service_kit::tls::load_server_config(&chain.0, &chain.1).unwrap();
-            service_kit::http::serve_tls(listener, app(state), tls, async move {
+            service_kit::http::serve_tls(listener, app(served), tls, async move {
                 let _ = stopped.await;
             })
             .await
@@ -55,6 +59,7 @@ impl Service {
             .build()
             .unwrap();
         Service {
+            state,
             base: format!("https://localhost:{port}"),
             http,
             token,
@@ -94,6 +99,7 @@ fn config(dir: &TempDir) -> Config {
         key_dir: dir.path().join("keys"),
         admin_token: None,
         tls: None,
+        trust: None,
     }
 }
 

@@ -3,6 +3,7 @@
 mod amount;
 mod error;
 mod ledger;
+pub mod local;
 mod receipt;
 mod schema;
 pub mod service;

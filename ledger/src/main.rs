@@ -82,6 +82,13 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Development: make the ledger's receipt key under DIR and list it for `issuer
+    /// dev-setup --dir DIR`, which signs the trust list.
+    DevSetup {
+        /// The development directory shared with `issuer dev-setup`.
+        #[arg(long, default_value = "dev-data")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -242,6 +249,15 @@ async fn main() -> Result<()> {
                 }
                 anyhow::bail!("{} invariant violation(s)", report.violations.len());
             }
+        }
+        Command::DevSetup { dir } => {
+            let keys = ledger::local::dev_entities(&dir)?;
+            println!("receipt key: {}", keys.join("receipt.jwk").display());
+            println!(
+                "listed in {}; now run `issuer dev-setup --dir {}` to sign the trust list",
+                dir.join("trust/entities.d/ledger.toml").display(),
+                dir.display()
+            );
         }
         Command::AdminToken { common } => {
             let token = admin_token_from_dir(&common.key_dir).context("reading the admin token")?;

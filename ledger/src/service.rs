@@ -74,6 +74,7 @@ pub struct AppState {
     pub jwks: Arc<Value>,
     /// The trust list in force (replaced when a newer one verifies).
     pub trust: Arc<RwLock<Option<TrustList>>>,
+    trust_source: Option<(PathBuf, PathBuf)>,
     clock: Arc<dyn Clock>,
 }
 
@@ -157,6 +158,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<A
         admin,
         jwks: Arc::new(json!({ "keys": [public.to_value()] })),
         trust: Arc::new(RwLock::new(trust)),
+        trust_source: config.trust.clone(),
         clock,
     })
 }
@@ -170,25 +172,7 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", config.listen)))?;
-    // A provider removed from the list stops being able to spend within a minute.
-    let reload = config.trust.clone().map(|paths| {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                match load_trust_list(&paths, state.clock.now()) {
-                    Ok(list) => state.replace_trust_list(list),
-                    Err(e) => tracing::warn!(error = %e, "trust list not reloaded"),
-                }
-            }
-        })
-    });
-    let served = run(state, listener, config.tls.as_ref(), shutdown).await;
-    if let Some(task) = reload {
-        task.abort();
-    }
-    served
+    run(state, listener, config.tls.as_ref(), shutdown).await
 }
 
 /// Serves an opened ledger on a bound listener (tests bind port 0 themselves).
@@ -199,6 +183,21 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     tracing::info!(listen = ?listener.local_addr().ok(), tls = tls.is_some(), "ledger serving");
+    // A provider removed from the list stops being able to spend within a minute.
+    let reload = state.trust_source.clone().map(|paths| {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match load_trust_list(&paths, state.clock.now()) {
+                    Ok(list) => state.replace_trust_list(list),
+                    Err(e) => tracing::warn!(error = %e, "trust list not reloaded"),
+                }
+            }
+        })
+    });
     let router = app(state);
     let served = match tls {
         Some((chain, key)) => {
@@ -207,6 +206,9 @@ pub async fn run(
         }
         None => service_kit::http::serve(listener, router, shutdown).await,
     };
+    if let Some(task) = reload {
+        task.abort();
+    }
     served.map_err(|e| Error::Config(format!("server stopped: {e}")))
 }
 

@@ -17,6 +17,7 @@ pub use crate::platform::{
 pub use crate::sessions::{CredentialOffer, PresentationRequest};
 pub use crate::views::{
     ClaimView, CourtNotice, CredentialQuerySummary, CredentialSummary, Labels, LogEntry,
-    OfferSummary, OfferedCredential, PresentationOutcome, RequestSummary, SpendSummary, TxCodeInfo,
+    OfferSummary, OfferedCredential, PresentationOutcome, Qualification, RequestSummary,
+    SpendSummary, TxCodeInfo,
 };
 pub use crate::wallet::{Wallet, WalletSettings};

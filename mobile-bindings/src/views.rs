@@ -292,6 +292,52 @@ impl CredentialSummary {
     }
 }
 
+/// A qualification in the backpack (a certified training or a diploma), with what the trust
+/// list says of its issuer today.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Qualification {
+    /// The stored credential's id.
+    pub credential_id: String,
+    /// The course or programme.
+    pub course_reference: String,
+    /// Its title.
+    pub title: String,
+    /// The EQF level, 1 to 8, when given.
+    pub eqf_level: Option<u8>,
+    /// Hours, when given.
+    pub hours: Option<u64>,
+    /// Credits, when given.
+    pub credits: Option<u64>,
+    /// `YYYY-MM-DD`.
+    pub completion_date: String,
+    /// The result.
+    pub result: String,
+    /// The issuer's entity id.
+    pub issuer_id: String,
+    /// The issuer's name in the trust list, when it is there.
+    pub issuer_name: Option<String>,
+    /// Whether the trust list names the issuer as accredited for this course today.
+    pub accredited: bool,
+}
+
+impl From<wallet_core::Qualification> for Qualification {
+    fn from(q: wallet_core::Qualification) -> Qualification {
+        Qualification {
+            credential_id: q.credential_id,
+            course_reference: q.course_reference,
+            title: q.title,
+            eqf_level: q.eqf_level,
+            hours: q.hours,
+            credits: q.credits,
+            completion_date: q.completion_date,
+            result: q.result,
+            issuer_id: q.issuer_id,
+            issuer_name: q.issuer_name,
+            accredited: q.accredited,
+        }
+    }
+}
+
 /// A notice that a court had the State register link a pseudonym of the person to them,
 /// given once the order's embargo is over.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

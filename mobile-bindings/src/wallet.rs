@@ -11,7 +11,7 @@ use crate::platform::{
     KeyStore, PlatformKeys, PlatformTransport, StorageKeyProvider, Transport, storage_key,
 };
 use crate::sessions::{CredentialOffer, PresentationRequest};
-use crate::views::{CourtNotice, CredentialSummary, LogEntry};
+use crate::views::{CourtNotice, CredentialSummary, LogEntry, Qualification};
 
 /// Where the wallet keeps its store and whom it trusts.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -162,6 +162,18 @@ impl Wallet {
             .await?
             .into_iter()
             .map(CourtNotice::from)
+            .collect())
+    }
+
+    /// The backpack: every qualification held, the most recently completed first. Showing
+    /// one to an employer is an ordinary presentation request.
+    pub async fn backpack(&self) -> Result<Vec<Qualification>, WalletError> {
+        Ok(self
+            .inner
+            .backpack()
+            .await?
+            .into_iter()
+            .map(Qualification::from)
             .collect())
     }
 

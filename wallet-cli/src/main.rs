@@ -80,6 +80,9 @@ enum Command {
         #[arg(long)]
         register: String,
     },
+    /// The backpack: every qualification you hold, the most recent first (showing one to an
+    /// employer is `present` with the employer's request).
+    Backpack,
     /// Show the transaction log.
     Log,
     /// Write the transaction log as JSON to standard output.
@@ -389,6 +392,40 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("  judge:    {}", n.judge);
                 println!("  resolved: {} (Unix time)", n.resolved_at);
                 println!("  register log entry: {}", n.log_index);
+            }
+        }
+        Command::Backpack => {
+            let wallet = open(dir)?;
+            let backpack = wallet.backpack().await?;
+            if backpack.is_empty() {
+                println!("no qualifications");
+            }
+            for q in &backpack {
+                println!(
+                    "{}  {} ({})",
+                    q.completion_date, q.title, q.course_reference
+                );
+                let mut facts = vec![format!("result: {}", q.result)];
+                if let Some(level) = q.eqf_level {
+                    facts.push(format!("EQF level {level}"));
+                }
+                if let Some(hours) = q.hours {
+                    facts.push(format!("{hours} h"));
+                }
+                if let Some(credits) = q.credits {
+                    facts.push(format!("{credits} credits"));
+                }
+                println!("  {}", facts.join(", "));
+                println!(
+                    "  issued by {}{}",
+                    q.issuer_name.as_deref().unwrap_or(&q.issuer_id),
+                    if q.accredited {
+                        ""
+                    } else {
+                        " — NOT accredited for this course in today's trust list"
+                    }
+                );
+                println!("  id: {}", q.credential_id);
             }
         }
         Command::Log => {

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     typealias FfiType = UInt16
     typealias SwiftType = UInt16
@@ -1807,6 +1823,12 @@ public func FfiConverterTypeTransport_lower(_ value: Transport) -> UInt64 {
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * The backpack: every qualification held, the most recently completed first. Showing
+     * one to an employer is an ordinary presentation request.
+     */
+    func backpack() async throws  -> [Qualification]
+    
+    /**
      * The notices of court openings concerning the person, from the State register at
      * `register_url` (the issuer of their person attestation), whose embargo is over. The
      * register sees one copy of the attestation, kept for it, disclosing only the person
@@ -1927,6 +1949,26 @@ public convenience init(settings: WalletSettings, storageKeyProvider: StorageKey
 
     
 
+    
+    /**
+     * The backpack: every qualification held, the most recently completed first. Showing
+     * one to an employer is an ordinary presentation request.
+     */
+open func backpack()async throws  -> [Qualification]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_bindings_fn_method_wallet_backpack(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_mobile_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeQualification.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
     
     /**
      * The notices of court openings concerning the person, from the State register at
@@ -3241,6 +3283,166 @@ public func FfiConverterTypePresentationOutcome_lower(_ value: PresentationOutco
 
 
 /**
+ * A qualification in the backpack (a certified training or a diploma), with what the trust
+ * list says of its issuer today.
+ */
+public struct Qualification: Equatable, Hashable {
+    /**
+     * The stored credential's id.
+     */
+    public var credentialId: String
+    /**
+     * The course or programme.
+     */
+    public var courseReference: String
+    /**
+     * Its title.
+     */
+    public var title: String
+    /**
+     * The EQF level, 1 to 8, when given.
+     */
+    public var eqfLevel: UInt8?
+    /**
+     * Hours, when given.
+     */
+    public var hours: UInt64?
+    /**
+     * Credits, when given.
+     */
+    public var credits: UInt64?
+    /**
+     * `YYYY-MM-DD`.
+     */
+    public var completionDate: String
+    /**
+     * The result.
+     */
+    public var result: String
+    /**
+     * The issuer's entity id.
+     */
+    public var issuerId: String
+    /**
+     * The issuer's name in the trust list, when it is there.
+     */
+    public var issuerName: String?
+    /**
+     * Whether the trust list names the issuer as accredited for this course today.
+     */
+    public var accredited: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stored credential's id.
+         */credentialId: String, 
+        /**
+         * The course or programme.
+         */courseReference: String, 
+        /**
+         * Its title.
+         */title: String, 
+        /**
+         * The EQF level, 1 to 8, when given.
+         */eqfLevel: UInt8?, 
+        /**
+         * Hours, when given.
+         */hours: UInt64?, 
+        /**
+         * Credits, when given.
+         */credits: UInt64?, 
+        /**
+         * `YYYY-MM-DD`.
+         */completionDate: String, 
+        /**
+         * The result.
+         */result: String, 
+        /**
+         * The issuer's entity id.
+         */issuerId: String, 
+        /**
+         * The issuer's name in the trust list, when it is there.
+         */issuerName: String?, 
+        /**
+         * Whether the trust list names the issuer as accredited for this course today.
+         */accredited: Bool) {
+        self.credentialId = credentialId
+        self.courseReference = courseReference
+        self.title = title
+        self.eqfLevel = eqfLevel
+        self.hours = hours
+        self.credits = credits
+        self.completionDate = completionDate
+        self.result = result
+        self.issuerId = issuerId
+        self.issuerName = issuerName
+        self.accredited = accredited
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Qualification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQualification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Qualification {
+        return
+            try Qualification(
+                credentialId: FfiConverterString.read(from: &buf), 
+                courseReference: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                eqfLevel: FfiConverterOptionUInt8.read(from: &buf), 
+                hours: FfiConverterOptionUInt64.read(from: &buf), 
+                credits: FfiConverterOptionUInt64.read(from: &buf), 
+                completionDate: FfiConverterString.read(from: &buf), 
+                result: FfiConverterString.read(from: &buf), 
+                issuerId: FfiConverterString.read(from: &buf), 
+                issuerName: FfiConverterOptionString.read(from: &buf), 
+                accredited: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Qualification, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.credentialId, into: &buf)
+        FfiConverterString.write(value.courseReference, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterOptionUInt8.write(value.eqfLevel, into: &buf)
+        FfiConverterOptionUInt64.write(value.hours, into: &buf)
+        FfiConverterOptionUInt64.write(value.credits, into: &buf)
+        FfiConverterString.write(value.completionDate, into: &buf)
+        FfiConverterString.write(value.result, into: &buf)
+        FfiConverterString.write(value.issuerId, into: &buf)
+        FfiConverterOptionString.write(value.issuerName, into: &buf)
+        FfiConverterBool.write(value.accredited, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualification_lift(_ buf: RustBuffer) throws -> Qualification {
+    return try FfiConverterTypeQualification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualification_lower(_ value: Qualification) -> RustBuffer {
+    return FfiConverterTypeQualification.lower(value)
+}
+
+
+/**
  * What the person sees before answering a presentation request: who asks, on whose
  * behalf, what for, which claims.
  */
@@ -3963,6 +4165,30 @@ public func FfiConverterTypeWalletError_lower(_ value: WalletError) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
+    typealias SwiftType = UInt8?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt8.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
     typealias SwiftType = UInt32?
 
@@ -3979,6 +4205,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4331,6 +4581,31 @@ fileprivate struct FfiConverterSequenceTypeOfferedCredential: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeQualification: FfiConverterRustBuffer {
+    typealias SwiftType = [Qualification]
+
+    public static func write(_ value: [Qualification], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQualification.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Qualification] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Qualification]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQualification.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSpendSummary: FfiConverterRustBuffer {
     typealias SwiftType = [SpendSummary]
 
@@ -4540,6 +4815,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_bindings_checksum_method_presentationrequest_summary() != 41913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_bindings_checksum_method_wallet_backpack() != 53458) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_bindings_checksum_method_wallet_court_notices() != 45130) {

@@ -454,6 +454,11 @@ void uniffi_mobile_bindings_fn_free_wallet(uint64_t handle, RustCallStatus *_Non
 uint64_t uniffi_mobile_bindings_fn_constructor_wallet_new(RustBuffer settings, uint64_t storage_key_provider, RustBuffer key_store, RustBuffer transport, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_BACKPACK
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_BACKPACK
+uint64_t uniffi_mobile_bindings_fn_method_wallet_backpack(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_COURT_NOTICES
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_COURT_NOTICES
 uint64_t uniffi_mobile_bindings_fn_method_wallet_court_notices(uint64_t ptr, RustBuffer register_url
@@ -818,6 +823,12 @@ uint16_t uniffi_mobile_bindings_checksum_method_presentationrequest_decline(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_PRESENTATIONREQUEST_SUMMARY
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_PRESENTATIONREQUEST_SUMMARY
 uint16_t uniffi_mobile_bindings_checksum_method_presentationrequest_summary(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_WALLET_BACKPACK
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_WALLET_BACKPACK
+uint16_t uniffi_mobile_bindings_checksum_method_wallet_backpack(void
     
 );
 #endif

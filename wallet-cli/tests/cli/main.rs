@@ -331,3 +331,56 @@ async fn notices_prints_the_registers_notices_of_openings() {
     assert_eq!(last["kind"], "court_notices");
     assert_eq!(last["outcome"], "fetched");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backpack_lists_the_qualifications_received() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = LocalIssuer::start(&tmp.path().join("stack")).await.unwrap();
+    let dir = tmp.path().join("wallet");
+    init(&local, &dir).await;
+    let out = wallet(&dir, &["backpack"], "").await;
+    assert_eq!(text(&out.stdout), "no qualifications\n");
+
+    let offer = local
+        .issuer
+        .create_offer(issuer::OfferRequest {
+            person_id: None,
+            credential_configuration_ids: vec!["qualification_sd_jwt".into()],
+            payload: issuer::issuance::OfferPayload {
+                training_account: None,
+                qualification: Some(issuer::issuance::Qualification {
+                    course_reference: "WELD-101".into(),
+                    title: "Welding, level 1".into(),
+                    eqf_level: Some(3),
+                    hours: Some(80),
+                    credits: None,
+                    completion_date: "2026-06-30".into(),
+                    result: "passed".into(),
+                }),
+            },
+            by_value: false,
+        })
+        .await
+        .unwrap();
+    let out = wallet(
+        &dir,
+        &["receive", &offer.offer_uri],
+        &format!("y\n{}\n", offer.tx_code),
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = wallet(&dir, &["backpack"], "").await;
+    let shown = text(&out.stdout);
+    assert!(
+        shown.starts_with("2026-06-30  Welding, level 1 (WELD-101)\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("result: passed, EQF level 3, 80 h"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("issued by State issuer (development)\n"),
+        "{shown}"
+    );
+}

@@ -790,6 +790,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_bindings_checksum_method_presentationrequest_summary(
     ): Int
+    external fun uniffi_mobile_bindings_checksum_method_wallet_backpack(
+    ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_court_notices(
     ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_credentials(
@@ -884,6 +886,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_bindings_fn_free_wallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_mobile_bindings_fn_constructor_wallet_new(`settings`: RustBuffer.ByValue,`storageKeyProvider`: Long,`keyStore`: RustBuffer.ByValue,`transport`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_mobile_bindings_fn_method_wallet_backpack(`ptr`: Long,
     ): Long
     external fun uniffi_mobile_bindings_fn_method_wallet_court_notices(`ptr`: Long,`registerUrl`: RustBuffer.ByValue,
     ): Long
@@ -1052,6 +1056,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_bindings_checksum_method_presentationrequest_summary() and 0xFFFF) != 41913) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_bindings_checksum_method_wallet_backpack() and 0xFFFF) != 53458) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_bindings_checksum_method_wallet_court_notices() and 0xFFFF) != 45130) {
@@ -1393,6 +1400,33 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
 }
 
 /**
@@ -3516,6 +3550,12 @@ public object FfiConverterTypeTransport: FfiConverter<Transport, Long> {
 public interface WalletInterface {
     
     /**
+     * The backpack: every qualification held, the most recently completed first. Showing
+     * one to an employer is an ordinary presentation request.
+     */
+    suspend fun `backpack`(): List<Qualification>
+    
+    /**
      * The notices of court openings concerning the person, from the State register at
      * `register_url` (the issuer of their person attestation), whose embargo is over. The
      * register sees one copy of the attestation, kept for it, disclosing only the person
@@ -3685,6 +3725,31 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
         return uniffiRustCall() { status ->
             UniffiLib.uniffi_mobile_bindings_fn_clone_wallet(handle, status)
         }
+    }
+
+    
+    /**
+     * The backpack: every qualification held, the most recently completed first. Showing
+     * one to an employer is an ordinary presentation request.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `backpack`() : List<Qualification> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_bindings_fn_method_wallet_backpack(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_bindings_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_bindings_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_bindings_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeQualification.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
     }
 
     
@@ -4704,6 +4769,126 @@ public object FfiConverterTypePresentationOutcome: FfiConverterRustBuffer<Presen
 
 
 /**
+ * A qualification in the backpack (a certified training or a diploma), with what the trust
+ * list says of its issuer today.
+ */
+data class Qualification (
+    /**
+     * The stored credential's id.
+     */
+    var `credentialId`: kotlin.String
+    , 
+    /**
+     * The course or programme.
+     */
+    var `courseReference`: kotlin.String
+    , 
+    /**
+     * Its title.
+     */
+    var `title`: kotlin.String
+    , 
+    /**
+     * The EQF level, 1 to 8, when given.
+     */
+    var `eqfLevel`: kotlin.UByte?
+    , 
+    /**
+     * Hours, when given.
+     */
+    var `hours`: kotlin.ULong?
+    , 
+    /**
+     * Credits, when given.
+     */
+    var `credits`: kotlin.ULong?
+    , 
+    /**
+     * `YYYY-MM-DD`.
+     */
+    var `completionDate`: kotlin.String
+    , 
+    /**
+     * The result.
+     */
+    var `result`: kotlin.String
+    , 
+    /**
+     * The issuer's entity id.
+     */
+    var `issuerId`: kotlin.String
+    , 
+    /**
+     * The issuer's name in the trust list, when it is there.
+     */
+    var `issuerName`: kotlin.String?
+    , 
+    /**
+     * Whether the trust list names the issuer as accredited for this course today.
+     */
+    var `accredited`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQualification: FfiConverterRustBuffer<Qualification> {
+    override fun read(buf: ByteBuffer): Qualification {
+        return Qualification(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalUByte.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Qualification) = (
+            FfiConverterString.allocationSize(value.`credentialId`) +
+            FfiConverterString.allocationSize(value.`courseReference`) +
+            FfiConverterString.allocationSize(value.`title`) +
+            FfiConverterOptionalUByte.allocationSize(value.`eqfLevel`) +
+            FfiConverterOptionalULong.allocationSize(value.`hours`) +
+            FfiConverterOptionalULong.allocationSize(value.`credits`) +
+            FfiConverterString.allocationSize(value.`completionDate`) +
+            FfiConverterString.allocationSize(value.`result`) +
+            FfiConverterString.allocationSize(value.`issuerId`) +
+            FfiConverterOptionalString.allocationSize(value.`issuerName`) +
+            FfiConverterBoolean.allocationSize(value.`accredited`)
+    )
+
+    override fun write(value: Qualification, buf: ByteBuffer) {
+            FfiConverterString.write(value.`credentialId`, buf)
+            FfiConverterString.write(value.`courseReference`, buf)
+            FfiConverterString.write(value.`title`, buf)
+            FfiConverterOptionalUByte.write(value.`eqfLevel`, buf)
+            FfiConverterOptionalULong.write(value.`hours`, buf)
+            FfiConverterOptionalULong.write(value.`credits`, buf)
+            FfiConverterString.write(value.`completionDate`, buf)
+            FfiConverterString.write(value.`result`, buf)
+            FfiConverterString.write(value.`issuerId`, buf)
+            FfiConverterOptionalString.write(value.`issuerName`, buf)
+            FfiConverterBoolean.write(value.`accredited`, buf)
+    }
+}
+
+
+
+/**
  * What the person sees before answering a presentation request: who asks, on whose
  * behalf, what for, which claims.
  */
@@ -5371,6 +5556,38 @@ public object FfiConverterTypeWalletError : FfiConverterRustBuffer<WalletExcepti
 /**
  * @suppress
  */
+public object FfiConverterOptionalUByte: FfiConverterRustBuffer<kotlin.UByte?> {
+    override fun read(buf: ByteBuffer): kotlin.UByte? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUByte.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UByte?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUByte.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UByte?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUByte.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
     override fun read(buf: ByteBuffer): kotlin.UInt? {
         if (buf.get().toInt() == 0) {
@@ -5393,6 +5610,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
         } else {
             buf.put(1)
             FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
         }
     }
 }
@@ -5809,6 +6058,34 @@ public object FfiConverterSequenceTypeOfferedCredential: FfiConverterRustBuffer<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeOfferedCredential.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeQualification: FfiConverterRustBuffer<List<Qualification>> {
+    override fun read(buf: ByteBuffer): List<Qualification> {
+        val len = buf.getInt()
+        return List<Qualification>(len) {
+            FfiConverterTypeQualification.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Qualification>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeQualification.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Qualification>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeQualification.write(it, buf)
         }
     }
 }

@@ -54,6 +54,14 @@ impl LocalLedger {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| Error::Config(format!("cannot bind: {e}")))?;
+        LocalLedger::start_on(dir, listener).await
+    }
+
+    /// [`LocalLedger::start`] on a listener already bound (the local stack's fixed port).
+    pub async fn start_on(
+        dir: &Path,
+        listener: tokio::net::TcpListener,
+    ) -> Result<LocalLedger, Error> {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Config(format!("no address: {e}")))?;

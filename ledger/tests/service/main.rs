@@ -10,6 +10,7 @@ use tempfile::TempDir;
 
 use ledger::service::{AppState, Config, app, open};
 
+mod account;
 mod spend;
 
 struct Service {

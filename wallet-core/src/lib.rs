@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 // Private plumbing.
+mod credits;
 mod error;
 mod issuance;
 mod keys;
@@ -11,6 +12,7 @@ mod transport;
 mod wallet;
 
 // The public interface is:
+pub use crate::credits::{AccountStatus, CreditsAccount, CreditsEntry, CreditsEntryKind};
 pub use crate::error::Error;
 pub use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 pub use crate::keys::{AliasSigner, KeyStore, SoftwareKeyStore};

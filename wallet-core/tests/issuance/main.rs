@@ -9,6 +9,7 @@ use tempfile::TempDir;
 use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
 use zeroize::Zeroizing;
 
+mod credits;
 mod notices;
 
 struct Stack {

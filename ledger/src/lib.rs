@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod account_api;
 mod amount;
 mod error;
 mod ledger;

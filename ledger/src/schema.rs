@@ -9,6 +9,9 @@
 //! - `spends`: one row per transaction id (the idempotency key of a debit), its receipt and
 //!   its state (captured → refunded | cancelled).
 //!
+//! - `used_nonces` (v2): the SHA-256 of each `c_nonce` used at `GET /credits/account`,
+//!   until it expires (the nonces are stateless MACs; only their use is state).
+//!
 //! Totals are bounded by `CHECK`s at 2^62 so SQLite's integer arithmetic (which turns to
 //! floating point on overflow) can never be reached.
 
@@ -16,7 +19,7 @@ use service_kit::db::Migration;
 
 /// Every version of the schema, oldest first.
 pub(crate) fn migrations() -> Vec<Migration> {
-    vec![V1]
+    vec![V1, V2]
 }
 
 const V1: Migration = Migration {
@@ -126,5 +129,24 @@ const V1: Migration = Migration {
             updated_at BIGINT NOT NULL
         );
         CREATE INDEX spends_account ON spends (account_id);
+    ",
+};
+
+const V2: Migration = Migration {
+    version: 2,
+    description: "used c_nonces of the account endpoint",
+    sqlite: "
+        CREATE TABLE used_nonces (
+            nonce_hash BLOB PRIMARY KEY,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX used_nonces_expires ON used_nonces (expires_at);
+    ",
+    postgres: "
+        CREATE TABLE used_nonces (
+            nonce_hash BYTEA PRIMARY KEY,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE INDEX used_nonces_expires ON used_nonces (expires_at);
     ",
 };

@@ -32,6 +32,7 @@ use service_kit::keys::{load_or_generate_secret, load_or_generate_signing_key};
 use service_kit::{ApiError, BearerSecret, Db};
 use zeroize::Zeroizing;
 
+use crate::account_api::{self, AccountApi};
 use crate::spend::{MAX_SUBMISSION, SpendRefusal, verify_submission};
 use crate::{AccountRef, Amount, Entry, Error, Ledger, ReceiptSigner, SpendOutcome, SqlStore};
 
@@ -76,6 +77,8 @@ pub struct AppState {
     pub trust: Arc<RwLock<Option<TrustList>>>,
     trust_source: Option<(PathBuf, PathBuf)>,
     clock: Arc<dyn Clock>,
+    /// The holder's account endpoints: nonce key (`key_dir/mac.key`) and audience.
+    pub(crate) account_api: Arc<AccountApi>,
 }
 
 impl AppState {
@@ -86,7 +89,7 @@ impl AppState {
         }
     }
 
-    fn trust_list(&self) -> Option<TrustList> {
+    pub(crate) fn trust_list(&self) -> Option<TrustList> {
         self.trust.read().ok().and_then(|slot| slot.clone())
     }
 }
@@ -149,6 +152,8 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<A
         .as_ref()
         .map(|paths| load_trust_list(paths, clock.now()))
         .transpose()?;
+    let (mac, _) = load_or_generate_secret(&config.key_dir.join("mac.key"))?;
+    let account_api = AccountApi::new(mac, config.public_url.clone(), clock.clone());
     Ok(AppState {
         ledger: Arc::new(Ledger::new(
             Arc::new(store),
@@ -160,6 +165,7 @@ pub async fn open_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<A
         trust: Arc::new(RwLock::new(trust)),
         trust_source: config.trust.clone(),
         clock,
+        account_api: Arc::new(account_api),
     })
 }
 
@@ -225,6 +231,9 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/spends/{id}/cancel", post(cancel))
         .route("/admin/spends/{id}/refund", post(refund))
         .route("/credits/spend", post(spend))
+        // The holder's own view of the account (`crate::account_api`).
+        .route("/credits/nonce", post(account_api::nonce))
+        .route("/credits/account", get(account_api::account))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(service_kit::http::trace_layer())
         .with_state(state)

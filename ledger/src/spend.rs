@@ -32,7 +32,7 @@ use credential_formats::oid4vp::{TransactionData, check_transaction_data_hashes}
 use credential_formats::sd_jwt::{
     DEFAULT_KB_MAX_AGE, DEFAULT_SKEW, KeyBindingPolicy, KeyBindingRequirements, SdJwt,
 };
-use credential_formats::sd_jwt_vc::{self, VcVerification};
+use credential_formats::sd_jwt_vc::{self, VcVerification, VerifiedSdJwtVc};
 use credential_formats::time::Clock;
 use credential_formats::trust_list::{Role, TrustList};
 use serde_json::{Map, Value};
@@ -183,27 +183,24 @@ pub fn verify_submission(
     // 4. The presentation.
     let vp_token = text(&claims, "vp_token")?;
     let sd_jwt = SdJwt::parse(vp_token).map_err(|_| presentation("not an SD-JWT"))?;
-    let issuer = sd_jwt
-        .unverified_issuer()
-        .and_then(|iss| trust.entity(iss))
-        .ok_or_else(|| presentation("the credential's issuer is not in the trust list"))?;
-    let issuer_key = sd_jwt
-        .unverified_kid()
-        .and_then(|kid| issuer.key_by_kid(kid))
-        .ok_or_else(|| presentation("no key of the issuer has this kid"))?
-        .key()
-        .clone();
     let requirements =
         KeyBindingRequirements::new(client_id, nonce).with_max_age(DEFAULT_KB_MAX_AGE);
-    let verification = VcVerification::new(KeyBindingPolicy::Required(requirements), clock)
-        .with_skew(DEFAULT_SKEW)
-        .with_expected_vct(CredentialType::TrainingAccount.vct())
-        .reject_legacy_typ();
-    let verified = sd_jwt_vc::verify(&sd_jwt, &issuer_key, provider, &verification)
-        .map_err(|_| presentation("the credential or its key binding does not verify"))?;
-    trust
-        .issuer_for_vct(&issuer_key, verified.vct(), now)
-        .map_err(|_| presentation("the issuer may not issue training accounts"))?;
+    let verified =
+        verify_training_account(&sd_jwt, trust, provider, requirements, DEFAULT_SKEW, clock)
+            .map_err(|e| {
+                presentation(match e {
+                    AccountPresentationError::UnknownIssuer => {
+                        "the credential's issuer is not in the trust list"
+                    }
+                    AccountPresentationError::UnknownKid => "no key of the issuer has this kid",
+                    AccountPresentationError::Verify(_) => {
+                        "the credential or its key binding does not verify"
+                    }
+                    AccountPresentationError::IssuerNotAllowed => {
+                        "the issuer may not issue training accounts"
+                    }
+                })
+            })?;
     let key_binding = verified
         .key_binding()
         .ok_or_else(|| presentation("no key binding"))?;
@@ -222,11 +219,7 @@ pub fn verify_submission(
     };
     check_transaction_data_hashes(std::slice::from_ref(&entry), &hashes, alg)
         .map_err(|_| presentation("the key binding does not sign this transaction_data"))?;
-    let account = verified
-        .claims()
-        .get("account_reference")
-        .and_then(Value::as_str)
-        .and_then(|a| AccountRef::parse(a).ok())
+    let account = disclosed_account(&verified)
         .ok_or_else(|| presentation("the account reference is not disclosed"))?;
 
     // The same authorisation of the same account is the same request: a retry gets the
@@ -246,6 +239,63 @@ pub fn verify_submission(
         body_digest: digest.finalize().into(),
     };
     Ok(VerifiedSpend { spend, request })
+}
+
+/// Why a training-account presentation does not verify, before the caller words it: the
+/// spend endpoint and the account endpoint (`crate::account_api`) say it differently.
+#[derive(Debug)]
+pub(crate) enum AccountPresentationError {
+    /// The credential's `iss` is not an entity of the trust list.
+    UnknownIssuer,
+    /// No key of that entity has the credential's `kid`.
+    UnknownKid,
+    /// The credential, its type or its key binding does not verify.
+    Verify(credential_formats::Error),
+    /// The issuer is listed but may not issue training accounts (now).
+    IssuerNotAllowed,
+}
+
+/// A training-account presentation verified against the trust list: the issuer's key
+/// chosen by the (unverified) `iss` and `kid` from the list, then signature, validity (with
+/// `skew`), `vct`, key binding per `requirements`, and the issuer allowed for the type at the
+/// ledger's time. Shared by `POST /credits/spend` and `GET /credits/account`.
+pub(crate) fn verify_training_account(
+    sd_jwt: &SdJwt,
+    trust: &TrustList,
+    provider: &dyn CryptoProvider,
+    requirements: KeyBindingRequirements,
+    skew: i64,
+    clock: &dyn Clock,
+) -> Result<VerifiedSdJwtVc, AccountPresentationError> {
+    let issuer = sd_jwt
+        .unverified_issuer()
+        .and_then(|iss| trust.entity(iss))
+        .ok_or(AccountPresentationError::UnknownIssuer)?;
+    let issuer_key = sd_jwt
+        .unverified_kid()
+        .and_then(|kid| issuer.key_by_kid(kid))
+        .ok_or(AccountPresentationError::UnknownKid)?
+        .key()
+        .clone();
+    let verification = VcVerification::new(KeyBindingPolicy::Required(requirements), clock)
+        .with_skew(skew)
+        .with_expected_vct(CredentialType::TrainingAccount.vct())
+        .reject_legacy_typ();
+    let verified = sd_jwt_vc::verify(sd_jwt, &issuer_key, provider, &verification)
+        .map_err(AccountPresentationError::Verify)?;
+    trust
+        .issuer_for_vct(&issuer_key, verified.vct(), clock.now())
+        .map_err(|_| AccountPresentationError::IssuerNotAllowed)?;
+    Ok(verified)
+}
+
+/// The account reference a verified training-account credential discloses, if well-formed.
+pub(crate) fn disclosed_account(verified: &VerifiedSdJwtVc) -> Option<AccountRef> {
+    verified
+        .claims()
+        .get("account_reference")
+        .and_then(Value::as_str)
+        .and_then(|a| AccountRef::parse(a).ok())
 }
 
 /// The base64url SHA-256 of a `transaction_data` string, as a KB-JWT lists it.

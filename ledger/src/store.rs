@@ -94,6 +94,19 @@ pub trait LedgerStore: Send + Sync + std::fmt::Debug {
 
     /// Checks every invariant over the whole ledger, in one consistent snapshot.
     async fn check_invariants(&self) -> Result<InvariantReport, Error>;
+
+    /// The spends of an account, each as (transaction id, provider, course): what the
+    /// holder's view of the history names beside its spend, refund and cancel entries.
+    async fn spends_of(&self, account: &AccountRef)
+    -> Result<Vec<(String, String, String)>, Error>;
+
+    /// Records the use of a nonce (by its hash) until `expires_at`: `false` if it was used
+    /// before.
+    async fn use_nonce(&self, nonce_hash: &[u8; 32], expires_at: i64) -> Result<bool, Error>;
+
+    /// Forgets the nonces expired at `now` (their MAC refuses them from then on); returns
+    /// how many went.
+    async fn purge_nonces(&self, now: i64) -> Result<u64, Error>;
 }
 
 /// [`LedgerStore`] on SQLite or PostgreSQL.
@@ -599,6 +612,51 @@ impl LedgerStore for SqlStore {
             .await?;
         tx.commit().await?;
         invariants::check(&accounts, &entries, &spends, &grants)
+    }
+
+    async fn spends_of(
+        &self,
+        account: &AccountRef,
+    ) -> Result<Vec<(String, String, String)>, Error> {
+        let rows = self
+            .db
+            .query(
+                "SELECT transaction_id, provider, course FROM spends WHERE account_id = $1",
+                params![account.as_str()],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.text(0)?.to_owned(),
+                    r.text(1)?.to_owned(),
+                    r.text(2)?.to_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    async fn use_nonce(&self, nonce_hash: &[u8; 32], expires_at: i64) -> Result<bool, Error> {
+        let n = self
+            .db
+            .execute(
+                "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2)
+                 ON CONFLICT (nonce_hash) DO NOTHING",
+                params![*nonce_hash, expires_at],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn purge_nonces(&self, now: i64) -> Result<u64, Error> {
+        let n = self
+            .db
+            .execute(
+                "DELETE FROM used_nonces WHERE expires_at <= $1",
+                params![now],
+            )
+            .await?;
+        Ok(n)
     }
 }
 

@@ -16,8 +16,8 @@ pub use crate::platform::{
 };
 pub use crate::sessions::{CredentialOffer, PresentationRequest};
 pub use crate::views::{
-    ClaimView, CourtNotice, CredentialQuerySummary, CredentialSummary, Labels, LogEntry,
-    OfferSummary, OfferedCredential, PresentationOutcome, Qualification, RequestSummary,
-    SpendSummary, TxCodeInfo,
+    ClaimView, CourtNotice, CredentialQuerySummary, CredentialSummary, CreditsAccount,
+    CreditsEntry, CreditsEntryKind, Labels, LogEntry, OfferSummary, OfferedCredential,
+    PresentationOutcome, Qualification, RequestSummary, SpendSummary, TxCodeInfo,
 };
 pub use crate::wallet::{Wallet, WalletSettings};

@@ -369,15 +369,101 @@ impl From<wallet_core::CourtNotice> for CourtNotice {
     }
 }
 
+/// The person's training account as the credits ledger shows it to them.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CreditsAccount {
+    /// The account reference.
+    pub account: String,
+    /// `open` or `closed`.
+    pub open: bool,
+    /// Credits available.
+    pub balance: u64,
+    /// Credits granted and topped up, ever.
+    pub granted: u64,
+    /// Credits spent, ever.
+    pub spent: u64,
+    /// Credits given back by refunds and cancellations, ever.
+    pub refunded: u64,
+    /// Every entry, oldest first.
+    pub history: Vec<CreditsEntry>,
+}
+
+/// What an entry of the credits history did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CreditsEntryKind {
+    /// A one-off grant by the agency.
+    Grant,
+    /// A yearly top-up (possibly of 0 credits).
+    Topup,
+    /// A debit for a course.
+    Spend,
+    /// Part or all of a debit given back.
+    Refund,
+    /// A debit cancelled, given back whole.
+    Cancel,
+}
+
+/// One entry of the credits history.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CreditsEntry {
+    /// Its place in the history, from 1.
+    pub seq: u64,
+    /// What it did.
+    pub kind: CreditsEntryKind,
+    /// Credits moved.
+    pub amount: u64,
+    /// When (seconds since the epoch).
+    pub created_at: i64,
+    /// For a spend, refund or cancellation: the transaction id the person signed.
+    pub transaction_id: Option<String>,
+    /// For a spend, refund or cancellation: the training provider.
+    pub provider: Option<String>,
+    /// For a spend, refund or cancellation: the course.
+    pub course: Option<String>,
+}
+
+impl From<wallet_core::CreditsAccount> for CreditsAccount {
+    fn from(a: wallet_core::CreditsAccount) -> CreditsAccount {
+        use wallet_core::CreditsEntryKind as K;
+        CreditsAccount {
+            account: a.account,
+            open: a.status == wallet_core::AccountStatus::Open,
+            balance: a.balance,
+            granted: a.granted,
+            spent: a.spent,
+            refunded: a.refunded,
+            history: a
+                .history
+                .into_iter()
+                .map(|e| CreditsEntry {
+                    seq: e.seq,
+                    kind: match e.kind {
+                        K::Grant => CreditsEntryKind::Grant,
+                        K::Topup => CreditsEntryKind::Topup,
+                        K::Spend => CreditsEntryKind::Spend,
+                        K::Refund => CreditsEntryKind::Refund,
+                        K::Cancel => CreditsEntryKind::Cancel,
+                    },
+                    amount: e.amount,
+                    created_at: e.created_at,
+                    transaction_id: e.transaction_id,
+                    provider: e.provider,
+                    course: e.course,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One entry of the transaction log: who, what, when, how it ended — never claim values.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct LogEntry {
     /// When (seconds since the epoch).
     pub at: i64,
-    /// `issuance`, `presentation` or `court_notices`.
+    /// `issuance`, `presentation`, `court_notices` or `credits_account`.
     pub kind: String,
     /// The issuer's or verifier's name, from the trust list; the register's URL for
-    /// `court_notices`.
+    /// `court_notices`, the ledger's for `credits_account`.
     pub counterparty: String,
     /// The platform a verifier asked for, if it named one.
     pub platform: Option<String>,
@@ -389,7 +475,8 @@ pub struct LogEntry {
     pub claims: Vec<String>,
     /// `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
     /// `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
-    /// `refused_by_register`, `malformed_answer`, `not_delivered`.
+    /// `refused_by_register`, `malformed_answer`, `not_delivered`; for `credits_account`:
+    /// `fetched`, `refused_by_ledger`, `malformed_answer`, `not_delivered`.
     pub outcome: String,
     /// The entry as the wallet keeps it (JSON), for the details a list does not show.
     pub json: String,
@@ -439,6 +526,7 @@ impl LogEntry {
             kind: text(entry, "/kind").unwrap_or_default(),
             counterparty: text(entry, "/counterparty/name")
                 .or_else(|| text(entry, "/counterparty/register"))
+                .or_else(|| text(entry, "/counterparty/ledger"))
                 .unwrap_or_default(),
             platform: text(entry, "/platform"),
             purpose: text(entry, "/purpose"),
@@ -454,6 +542,28 @@ impl LogEntry {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_credits_account_reaches_the_app_with_its_spends_named() {
+        let core: wallet_core::CreditsAccount = serde_json::from_value(json!({
+            "account": "AAAAAAAAAAAAAAAAAAAAAA", "status": "closed",
+            "balance": 40, "granted": 100, "spent": 60, "refunded": 0,
+            "history": [
+                {"seq": 1, "kind": "topup", "amount": 100, "created_at": 10},
+                {"seq": 2, "kind": "spend", "amount": 60, "created_at": 20,
+                 "transaction_id": "enrol-1", "provider": "https://academy.example",
+                 "course": "WELD-101"}
+            ]
+        }))
+        .unwrap();
+        let app = CreditsAccount::from(core);
+        assert!(!app.open);
+        assert_eq!(app.balance, 40);
+        assert_eq!(app.history[0].kind, CreditsEntryKind::Topup);
+        assert_eq!(app.history[0].provider, None);
+        assert_eq!(app.history[1].kind, CreditsEntryKind::Spend);
+        assert_eq!(app.history[1].course.as_deref(), Some("WELD-101"));
+    }
 
     #[test]
     fn spends_reach_the_app_as_the_core_checked_them() {

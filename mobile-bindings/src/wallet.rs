@@ -11,7 +11,7 @@ use crate::platform::{
     KeyStore, PlatformKeys, PlatformTransport, StorageKeyProvider, Transport, storage_key,
 };
 use crate::sessions::{CredentialOffer, PresentationRequest};
-use crate::views::{CourtNotice, CredentialSummary, LogEntry, Qualification};
+use crate::views::{CourtNotice, CredentialSummary, CreditsAccount, LogEntry, Qualification};
 
 /// Where the wallet keeps its store and whom it trusts.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -175,6 +175,14 @@ impl Wallet {
             .into_iter()
             .map(Qualification::from)
             .collect())
+    }
+
+    /// The training account's balance and history from the credits ledger at `ledger_url`
+    /// (its public URL). The ledger sees the training-account credential disclosing only the
+    /// account reference, bound to its URL and a fresh nonce; the fetch goes into the log.
+    /// `NothingToPresent` when the wallet holds no valid training account.
+    pub async fn credits_account(&self, ledger_url: String) -> Result<CreditsAccount, WalletError> {
+        Ok(self.inner.credits_account(&ledger_url).await?.into())
     }
 
     /// The transaction log, oldest first.

@@ -83,6 +83,13 @@ enum Command {
     /// The backpack: every qualification you hold, the most recent first (showing one to an
     /// employer is `present` with the employer's request).
     Backpack,
+    /// Show your training account's balance and history at the credits ledger (the ledger
+    /// sees your account reference only).
+    Credits {
+        /// The ledger's URL (`https://host[:port]`).
+        #[arg(long)]
+        ledger: String,
+    },
     /// Show the transaction log.
     Log,
     /// Write the transaction log as JSON to standard output.
@@ -426,6 +433,40 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 );
                 println!("  id: {}", q.credential_id);
+            }
+        }
+        Command::Credits { ledger } => {
+            let wallet = open(dir)?;
+            progress("presenting your training account to the ledger");
+            let account = wallet.credits_account(&ledger).await?;
+            let status = match account.status {
+                wallet_core::AccountStatus::Open => "open",
+                wallet_core::AccountStatus::Closed => "closed",
+            };
+            println!("balance {} credits ({status})", account.balance);
+            println!(
+                "  granted {}, spent {}, refunded {}",
+                account.granted, account.spent, account.refunded
+            );
+            for e in &account.history {
+                let kind = match e.kind {
+                    wallet_core::CreditsEntryKind::Grant => "grant",
+                    wallet_core::CreditsEntryKind::Topup => "top-up",
+                    wallet_core::CreditsEntryKind::Spend => "spend",
+                    wallet_core::CreditsEntryKind::Refund => "refund",
+                    wallet_core::CreditsEntryKind::Cancel => "cancel",
+                };
+                print!(
+                    "{:>4}  {} (Unix time)  {kind} {}",
+                    e.seq, e.created_at, e.amount
+                );
+                if let (Some(provider), Some(course)) = (&e.provider, &e.course) {
+                    print!("  {course} at {provider}");
+                }
+                if let Some(id) = &e.transaction_id {
+                    print!("  [{id}]");
+                }
+                println!();
             }
         }
         Command::Log => {

@@ -2,6 +2,7 @@
 
 // Private plumbing.
 mod backpack;
+mod credits;
 mod error;
 mod issuance;
 mod keys;
@@ -13,6 +14,7 @@ mod wallet;
 
 // The public interface is:
 pub use crate::backpack::Qualification;
+pub use crate::credits::{AccountStatus, CreditsAccount, CreditsEntry, CreditsEntryKind};
 pub use crate::error::Error;
 pub use crate::issuance::{DEFAULT_COPIES, OfferSession, OfferSummary};
 pub use crate::keys::{AliasSigner, KeyStore, SoftwareKeyStore};

@@ -11,6 +11,7 @@ use tempfile::TempDir;
 use ledger::service::{AppState, Config, app, open};
 
 mod local;
+mod account;
 mod spend;
 
 struct Service {

@@ -1843,6 +1843,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func credentials() async throws  -> [CredentialSummary]
     
     /**
+     * The training account's balance and history from the credits ledger at `ledger_url`
+     * (its public URL). The ledger sees the training-account credential disclosing only the
+     * account reference, bound to its URL and a fresh nonce; the fetch goes into the log.
+     * `NothingToPresent` when the wallet holds no valid training account.
+     */
+    func creditsAccount(ledgerUrl: String) async throws  -> CreditsAccount
+    
+    /**
      * The transaction log as JSON, `[{"at": …, "entry": {…}}, …]` (the command-line
      * wallet's `export-log`), for the person to keep or send.
      */
@@ -2008,6 +2016,28 @@ open func credentials()async throws  -> [CredentialSummary]  {
             completeFunc: ffi_mobile_bindings_rust_future_complete_rust_buffer,
             freeFunc: ffi_mobile_bindings_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeCredentialSummary.lift,
+            errorHandler: FfiConverterTypeWalletError_lift
+        )
+}
+    
+    /**
+     * The training account's balance and history from the credits ledger at `ledger_url`
+     * (its public URL). The ledger sees the training-account credential disclosing only the
+     * account reference, bound to its URL and a fresh nonce; the fetch goes into the log.
+     * `NothingToPresent` when the wallet holds no valid training account.
+     */
+open func creditsAccount(ledgerUrl: String)async throws  -> CreditsAccount  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_mobile_bindings_fn_method_wallet_credits_account(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ledgerUrl)
+                )
+            },
+            pollFunc: ffi_mobile_bindings_rust_future_poll_rust_buffer,
+            completeFunc: ffi_mobile_bindings_rust_future_complete_rust_buffer,
+            freeFunc: ffi_mobile_bindings_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCreditsAccount_lift,
             errorHandler: FfiConverterTypeWalletError_lift
         )
 }
@@ -2605,6 +2635,244 @@ public func FfiConverterTypeCredentialSummary_lower(_ value: CredentialSummary) 
 
 
 /**
+ * The person's training account as the credits ledger shows it to them.
+ */
+public struct CreditsAccount: Equatable, Hashable {
+    /**
+     * The account reference.
+     */
+    public var account: String
+    /**
+     * `open` or `closed`.
+     */
+    public var `open`: Bool
+    /**
+     * Credits available.
+     */
+    public var balance: UInt64
+    /**
+     * Credits granted and topped up, ever.
+     */
+    public var granted: UInt64
+    /**
+     * Credits spent, ever.
+     */
+    public var spent: UInt64
+    /**
+     * Credits given back by refunds and cancellations, ever.
+     */
+    public var refunded: UInt64
+    /**
+     * Every entry, oldest first.
+     */
+    public var history: [CreditsEntry]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The account reference.
+         */account: String, 
+        /**
+         * `open` or `closed`.
+         */`open`: Bool, 
+        /**
+         * Credits available.
+         */balance: UInt64, 
+        /**
+         * Credits granted and topped up, ever.
+         */granted: UInt64, 
+        /**
+         * Credits spent, ever.
+         */spent: UInt64, 
+        /**
+         * Credits given back by refunds and cancellations, ever.
+         */refunded: UInt64, 
+        /**
+         * Every entry, oldest first.
+         */history: [CreditsEntry]) {
+        self.account = account
+        self.`open` = `open`
+        self.balance = balance
+        self.granted = granted
+        self.spent = spent
+        self.refunded = refunded
+        self.history = history
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreditsAccount: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditsAccount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditsAccount {
+        return
+            try CreditsAccount(
+                account: FfiConverterString.read(from: &buf), 
+                open: FfiConverterBool.read(from: &buf), 
+                balance: FfiConverterUInt64.read(from: &buf), 
+                granted: FfiConverterUInt64.read(from: &buf), 
+                spent: FfiConverterUInt64.read(from: &buf), 
+                refunded: FfiConverterUInt64.read(from: &buf), 
+                history: FfiConverterSequenceTypeCreditsEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditsAccount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.account, into: &buf)
+        FfiConverterBool.write(value.`open`, into: &buf)
+        FfiConverterUInt64.write(value.balance, into: &buf)
+        FfiConverterUInt64.write(value.granted, into: &buf)
+        FfiConverterUInt64.write(value.spent, into: &buf)
+        FfiConverterUInt64.write(value.refunded, into: &buf)
+        FfiConverterSequenceTypeCreditsEntry.write(value.history, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsAccount_lift(_ buf: RustBuffer) throws -> CreditsAccount {
+    return try FfiConverterTypeCreditsAccount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsAccount_lower(_ value: CreditsAccount) -> RustBuffer {
+    return FfiConverterTypeCreditsAccount.lower(value)
+}
+
+
+/**
+ * One entry of the credits history.
+ */
+public struct CreditsEntry: Equatable, Hashable {
+    /**
+     * Its place in the history, from 1.
+     */
+    public var seq: UInt64
+    /**
+     * What it did.
+     */
+    public var kind: CreditsEntryKind
+    /**
+     * Credits moved.
+     */
+    public var amount: UInt64
+    /**
+     * When (seconds since the epoch).
+     */
+    public var createdAt: Int64
+    /**
+     * For a spend, refund or cancellation: the transaction id the person signed.
+     */
+    public var transactionId: String?
+    /**
+     * For a spend, refund or cancellation: the training provider.
+     */
+    public var provider: String?
+    /**
+     * For a spend, refund or cancellation: the course.
+     */
+    public var course: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its place in the history, from 1.
+         */seq: UInt64, 
+        /**
+         * What it did.
+         */kind: CreditsEntryKind, 
+        /**
+         * Credits moved.
+         */amount: UInt64, 
+        /**
+         * When (seconds since the epoch).
+         */createdAt: Int64, 
+        /**
+         * For a spend, refund or cancellation: the transaction id the person signed.
+         */transactionId: String?, 
+        /**
+         * For a spend, refund or cancellation: the training provider.
+         */provider: String?, 
+        /**
+         * For a spend, refund or cancellation: the course.
+         */course: String?) {
+        self.seq = seq
+        self.kind = kind
+        self.amount = amount
+        self.createdAt = createdAt
+        self.transactionId = transactionId
+        self.provider = provider
+        self.course = course
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreditsEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditsEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditsEntry {
+        return
+            try CreditsEntry(
+                seq: FfiConverterUInt64.read(from: &buf), 
+                kind: FfiConverterTypeCreditsEntryKind.read(from: &buf), 
+                amount: FfiConverterUInt64.read(from: &buf), 
+                createdAt: FfiConverterInt64.read(from: &buf), 
+                transactionId: FfiConverterOptionString.read(from: &buf), 
+                provider: FfiConverterOptionString.read(from: &buf), 
+                course: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditsEntry, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterTypeCreditsEntryKind.write(value.kind, into: &buf)
+        FfiConverterUInt64.write(value.amount, into: &buf)
+        FfiConverterInt64.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.transactionId, into: &buf)
+        FfiConverterOptionString.write(value.provider, into: &buf)
+        FfiConverterOptionString.write(value.course, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsEntry_lift(_ buf: RustBuffer) throws -> CreditsEntry {
+    return try FfiConverterTypeCreditsEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsEntry_lower(_ value: CreditsEntry) -> RustBuffer {
+    return FfiConverterTypeCreditsEntry.lower(value)
+}
+
+
+/**
  * One header.
  */
 public struct HttpHeader: Equatable, Hashable {
@@ -2929,12 +3197,12 @@ public struct LogEntry: Equatable, Hashable {
      */
     public var at: Int64
     /**
-     * `issuance`, `presentation` or `court_notices`.
+     * `issuance`, `presentation`, `court_notices` or `credits_account`.
      */
     public var kind: String
     /**
      * The issuer's or verifier's name, from the trust list; the register's URL for
-     * `court_notices`.
+     * `court_notices`, the ledger's for `credits_account`.
      */
     public var counterparty: String
     /**
@@ -2956,7 +3224,8 @@ public struct LogEntry: Equatable, Hashable {
     /**
      * `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
      * `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
-     * `refused_by_register`, `malformed_answer`, `not_delivered`.
+     * `refused_by_register`, `malformed_answer`, `not_delivered`; for `credits_account`:
+     * `fetched`, `refused_by_ledger`, `malformed_answer`, `not_delivered`.
      */
     public var outcome: String
     /**
@@ -2971,11 +3240,11 @@ public struct LogEntry: Equatable, Hashable {
          * When (seconds since the epoch).
          */at: Int64, 
         /**
-         * `issuance`, `presentation` or `court_notices`.
+         * `issuance`, `presentation`, `court_notices` or `credits_account`.
          */kind: String, 
         /**
          * The issuer's or verifier's name, from the trust list; the register's URL for
-         * `court_notices`.
+         * `court_notices`, the ledger's for `credits_account`.
          */counterparty: String, 
         /**
          * The platform a verifier asked for, if it named one.
@@ -2992,7 +3261,8 @@ public struct LogEntry: Equatable, Hashable {
         /**
          * `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
          * `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
-         * `refused_by_register`, `malformed_answer`, `not_delivered`.
+         * `refused_by_register`, `malformed_answer`, `not_delivered`; for `credits_account`:
+         * `fetched`, `refused_by_ledger`, `malformed_answer`, `not_delivered`.
          */outcome: String, 
         /**
          * The entry as the wallet keeps it (JSON), for the details a list does not show.
@@ -3856,6 +4126,111 @@ public func FfiConverterTypeWalletSettings_lower(_ value: WalletSettings) -> Rus
 
 
 /**
+ * What an entry of the credits history did.
+ */
+
+public enum CreditsEntryKind: Equatable, Hashable {
+    
+    /**
+     * A one-off grant by the agency.
+     */
+    case grant
+    /**
+     * A yearly top-up (possibly of 0 credits).
+     */
+    case topup
+    /**
+     * A debit for a course.
+     */
+    case spend
+    /**
+     * Part or all of a debit given back.
+     */
+    case refund
+    /**
+     * A debit cancelled, given back whole.
+     */
+    case cancel
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CreditsEntryKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditsEntryKind: FfiConverterRustBuffer {
+    typealias SwiftType = CreditsEntryKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditsEntryKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grant
+        
+        case 2: return .topup
+        
+        case 3: return .spend
+        
+        case 4: return .refund
+        
+        case 5: return .cancel
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CreditsEntryKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .grant:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .topup:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .spend:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .refund:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .cancel:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsEntryKind_lift(_ buf: RustBuffer) throws -> CreditsEntryKind {
+    return try FfiConverterTypeCreditsEntryKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsEntryKind_lower(_ value: CreditsEntryKind) -> RustBuffer {
+    return FfiConverterTypeCreditsEntryKind.lower(value)
+}
+
+
+
+/**
  * An HTTP method the wallet uses.
  */
 
@@ -4506,6 +4881,31 @@ fileprivate struct FfiConverterSequenceTypeCredentialSummary: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCreditsEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [CreditsEntry]
+
+    public static func write(_ value: [CreditsEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCreditsEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CreditsEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CreditsEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCreditsEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
     typealias SwiftType = [HttpHeader]
 
@@ -4824,6 +5224,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_bindings_checksum_method_wallet_credentials() != 38139) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_mobile_bindings_checksum_method_wallet_credits_account() != 801) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_mobile_bindings_checksum_method_wallet_export_log() != 44444) {

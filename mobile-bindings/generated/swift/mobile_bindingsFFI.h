@@ -469,6 +469,11 @@ uint64_t uniffi_mobile_bindings_fn_method_wallet_court_notices(uint64_t ptr, Rus
 uint64_t uniffi_mobile_bindings_fn_method_wallet_credentials(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_CREDITS_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_CREDITS_ACCOUNT
+uint64_t uniffi_mobile_bindings_fn_method_wallet_credits_account(uint64_t ptr, RustBuffer ledger_url
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_EXPORT_LOG
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_FN_METHOD_WALLET_EXPORT_LOG
 uint64_t uniffi_mobile_bindings_fn_method_wallet_export_log(uint64_t ptr
@@ -841,6 +846,12 @@ uint16_t uniffi_mobile_bindings_checksum_method_wallet_court_notices(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_WALLET_CREDENTIALS
 #define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_WALLET_CREDENTIALS
 uint16_t uniffi_mobile_bindings_checksum_method_wallet_credentials(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_WALLET_CREDITS_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_MOBILE_BINDINGS_CHECKSUM_METHOD_WALLET_CREDITS_ACCOUNT
+uint16_t uniffi_mobile_bindings_checksum_method_wallet_credits_account(void
     
 );
 #endif

@@ -333,6 +333,114 @@ async fn notices_prints_the_registers_notices_of_openings() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credits_prints_the_balance_and_history_from_the_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = tmp.path().join("stack");
+    let local = LocalIssuer::start(&stack).await.unwrap();
+    let dir = tmp.path().join("wallet");
+    init(&local, &dir).await;
+
+    // The ledger on its own port, with the stack's TLS certificate and trust list.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ledger_url = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let tls_dir = local.ca_file.parent().unwrap().to_owned();
+    let tls = (tls_dir.join("server.pem"), tls_dir.join("server.key"));
+    let config = ledger::service::Config {
+        listen: listener.local_addr().unwrap(),
+        public_url: ledger_url.clone(),
+        database_url: tmp.path().join("ledger.db").display().to_string(),
+        database_schema: None,
+        key_dir: tmp.path().join("ledger-keys"),
+        admin_token: None,
+        tls: Some(tls.clone()),
+        trust: Some((stack.join("trust/trust-list.jwt"), local.anchor.clone())),
+    };
+    let state = ledger::service::open(&config).await.unwrap();
+    let served = state.clone();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = ledger::service::run(served, listener, Some(&tls), async move {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+
+    // No training account yet: nothing to present (exit code 6).
+    let out = wallet(&dir, &["credits", "--ledger", &ledger_url], "").await;
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+
+    let account = state.ledger.open_account().await.unwrap();
+    state
+        .ledger
+        .grant(&account, "welcome", ledger::Amount::new(100).unwrap(), "")
+        .await
+        .unwrap();
+    state
+        .ledger
+        .spend(&ledger::SpendRequest {
+            transaction_id: "enrol-0001-aaaaaaaa".into(),
+            account: account.clone(),
+            provider: "https://academy.localhost".into(),
+            course: "WELD-101".into(),
+            amount: ledger::Amount::new(60).unwrap(),
+            price: ledger::Amount::new(60).unwrap(),
+            body_digest: [7; 32],
+        })
+        .await
+        .unwrap();
+    let enrolment: issuer::register::Enrolment = serde_json::from_value(serde_json::json!({
+        "family_name": "Peeters", "given_name": "An", "birthdate": "1990-05-01",
+        "nationalities": ["BE"], "personal_administrative_number": "90050112345",
+        "address": {"street_address": "Veldstraat 1", "locality": "Gent", "country": "BE"}
+    }))
+    .unwrap();
+    let person = local.issuer.enrol(enrolment).await.unwrap();
+    let offer = local
+        .issuer
+        .create_offer(issuer::OfferRequest {
+            person_id: Some(person.person_id),
+            credential_configuration_ids: vec!["training_account_sd_jwt".into()],
+            payload: issuer::issuance::OfferPayload {
+                training_account: Some(issuer::issuance::TrainingAccount {
+                    account_reference: account.as_str().into(),
+                }),
+                qualification: None,
+            },
+            by_value: false,
+        })
+        .await
+        .unwrap();
+    let out = wallet(
+        &dir,
+        &[
+            "receive",
+            &offer.offer_uri,
+            "--yes",
+            "--tx-code",
+            &offer.tx_code,
+        ],
+        "",
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = wallet(&dir, &["credits", "--ledger", &ledger_url], "").await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines[0], "balance 40 credits (open)", "{shown}");
+    assert_eq!(lines[1], "  granted 100, spent 60, refunded 0");
+    assert!(lines[2].contains("grant 100"), "{shown}");
+    assert!(
+        lines[3].contains("spend 60  WELD-101 at https://academy.localhost  [enrol-0001-aaaaaaaa]"),
+        "{shown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backpack_lists_the_qualifications_received() {
     let tmp = tempfile::tempdir().unwrap();
     let local = LocalIssuer::start(&tmp.path().join("stack")).await.unwrap();

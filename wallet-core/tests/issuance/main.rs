@@ -10,6 +10,7 @@ use wallet_core::{DefaultTransport, Error, Wallet, WalletConfig};
 use zeroize::Zeroizing;
 
 mod backpack;
+mod credits;
 mod notices;
 
 struct Stack {

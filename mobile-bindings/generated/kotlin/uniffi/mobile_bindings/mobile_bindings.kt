@@ -796,6 +796,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_credentials(
     ): Int
+    external fun uniffi_mobile_bindings_checksum_method_wallet_credits_account(
+    ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_export_log(
     ): Int
     external fun uniffi_mobile_bindings_checksum_method_wallet_log(
@@ -892,6 +894,8 @@ internal object UniffiLib {
     external fun uniffi_mobile_bindings_fn_method_wallet_court_notices(`ptr`: Long,`registerUrl`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_bindings_fn_method_wallet_credentials(`ptr`: Long,
+    ): Long
+    external fun uniffi_mobile_bindings_fn_method_wallet_credits_account(`ptr`: Long,`ledgerUrl`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_mobile_bindings_fn_method_wallet_export_log(`ptr`: Long,
     ): Long
@@ -1065,6 +1069,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_bindings_checksum_method_wallet_credentials() and 0xFFFF) != 38139) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_mobile_bindings_checksum_method_wallet_credits_account() and 0xFFFF) != 801) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_mobile_bindings_checksum_method_wallet_export_log() and 0xFFFF) != 44444) {
@@ -3570,6 +3577,14 @@ public interface WalletInterface {
     suspend fun `credentials`(): List<CredentialSummary>
     
     /**
+     * The training account's balance and history from the credits ledger at `ledger_url`
+     * (its public URL). The ledger sees the training-account credential disclosing only the
+     * account reference, bound to its URL and a fresh nonce; the fetch goes into the log.
+     * `NothingToPresent` when the wallet holds no valid training account.
+     */
+    suspend fun `creditsAccount`(`ledgerUrl`: kotlin.String): CreditsAccount
+    
+    /**
      * The transaction log as JSON, `[{"at": …, "entry": {…}}, …]` (the command-line
      * wallet's `export-log`), for the person to keep or send.
      */
@@ -3800,6 +3815,34 @@ open class Wallet: Disposable, AutoCloseable, WalletInterface
         { future -> UniffiLib.ffi_mobile_bindings_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeCredentialSummary.lift(it) },
+        // Error FFI converter
+        WalletException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The training account's balance and history from the credits ledger at `ledger_url`
+     * (its public URL). The ledger sees the training-account credential disclosing only the
+     * account reference, bound to its URL and a fresh nonce; the fetch goes into the log.
+     * `NothingToPresent` when the wallet holds no valid training account.
+     */
+    @Throws(WalletException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `creditsAccount`(`ledgerUrl`: kotlin.String) : CreditsAccount {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_mobile_bindings_fn_method_wallet_credits_account(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`ledgerUrl`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_mobile_bindings_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_mobile_bindings_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_mobile_bindings_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCreditsAccount.lift(it) },
         // Error FFI converter
         WalletException.ErrorHandler,
     )
@@ -4294,6 +4337,180 @@ public object FfiConverterTypeCredentialSummary: FfiConverterRustBuffer<Credenti
 
 
 /**
+ * The person's training account as the credits ledger shows it to them.
+ */
+data class CreditsAccount (
+    /**
+     * The account reference.
+     */
+    var `account`: kotlin.String
+    , 
+    /**
+     * `open` or `closed`.
+     */
+    var `open`: kotlin.Boolean
+    , 
+    /**
+     * Credits available.
+     */
+    var `balance`: kotlin.ULong
+    , 
+    /**
+     * Credits granted and topped up, ever.
+     */
+    var `granted`: kotlin.ULong
+    , 
+    /**
+     * Credits spent, ever.
+     */
+    var `spent`: kotlin.ULong
+    , 
+    /**
+     * Credits given back by refunds and cancellations, ever.
+     */
+    var `refunded`: kotlin.ULong
+    , 
+    /**
+     * Every entry, oldest first.
+     */
+    var `history`: List<CreditsEntry>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditsAccount: FfiConverterRustBuffer<CreditsAccount> {
+    override fun read(buf: ByteBuffer): CreditsAccount {
+        return CreditsAccount(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeCreditsEntry.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreditsAccount) = (
+            FfiConverterString.allocationSize(value.`account`) +
+            FfiConverterBoolean.allocationSize(value.`open`) +
+            FfiConverterULong.allocationSize(value.`balance`) +
+            FfiConverterULong.allocationSize(value.`granted`) +
+            FfiConverterULong.allocationSize(value.`spent`) +
+            FfiConverterULong.allocationSize(value.`refunded`) +
+            FfiConverterSequenceTypeCreditsEntry.allocationSize(value.`history`)
+    )
+
+    override fun write(value: CreditsAccount, buf: ByteBuffer) {
+            FfiConverterString.write(value.`account`, buf)
+            FfiConverterBoolean.write(value.`open`, buf)
+            FfiConverterULong.write(value.`balance`, buf)
+            FfiConverterULong.write(value.`granted`, buf)
+            FfiConverterULong.write(value.`spent`, buf)
+            FfiConverterULong.write(value.`refunded`, buf)
+            FfiConverterSequenceTypeCreditsEntry.write(value.`history`, buf)
+    }
+}
+
+
+
+/**
+ * One entry of the credits history.
+ */
+data class CreditsEntry (
+    /**
+     * Its place in the history, from 1.
+     */
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * What it did.
+     */
+    var `kind`: CreditsEntryKind
+    , 
+    /**
+     * Credits moved.
+     */
+    var `amount`: kotlin.ULong
+    , 
+    /**
+     * When (seconds since the epoch).
+     */
+    var `createdAt`: kotlin.Long
+    , 
+    /**
+     * For a spend, refund or cancellation: the transaction id the person signed.
+     */
+    var `transactionId`: kotlin.String?
+    , 
+    /**
+     * For a spend, refund or cancellation: the training provider.
+     */
+    var `provider`: kotlin.String?
+    , 
+    /**
+     * For a spend, refund or cancellation: the course.
+     */
+    var `course`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditsEntry: FfiConverterRustBuffer<CreditsEntry> {
+    override fun read(buf: ByteBuffer): CreditsEntry {
+        return CreditsEntry(
+            FfiConverterULong.read(buf),
+            FfiConverterTypeCreditsEntryKind.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreditsEntry) = (
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterTypeCreditsEntryKind.allocationSize(value.`kind`) +
+            FfiConverterULong.allocationSize(value.`amount`) +
+            FfiConverterLong.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`transactionId`) +
+            FfiConverterOptionalString.allocationSize(value.`provider`) +
+            FfiConverterOptionalString.allocationSize(value.`course`)
+    )
+
+    override fun write(value: CreditsEntry, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterTypeCreditsEntryKind.write(value.`kind`, buf)
+            FfiConverterULong.write(value.`amount`, buf)
+            FfiConverterLong.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`transactionId`, buf)
+            FfiConverterOptionalString.write(value.`provider`, buf)
+            FfiConverterOptionalString.write(value.`course`, buf)
+    }
+}
+
+
+
+/**
  * One header.
  */
 data class HttpHeader (
@@ -4523,13 +4740,13 @@ data class LogEntry (
     var `at`: kotlin.Long
     , 
     /**
-     * `issuance`, `presentation` or `court_notices`.
+     * `issuance`, `presentation`, `court_notices` or `credits_account`.
      */
     var `kind`: kotlin.String
     , 
     /**
      * The issuer's or verifier's name, from the trust list; the register's URL for
-     * `court_notices`.
+     * `court_notices`, the ledger's for `credits_account`.
      */
     var `counterparty`: kotlin.String
     , 
@@ -4556,7 +4773,8 @@ data class LogEntry (
     /**
      * `received`, `presented`, `declined`, `no_match`, `refused_by_verifier`,
      * `not_delivered`, `refusal_not_delivered`; for `court_notices`: `fetched`,
-     * `refused_by_register`, `malformed_answer`, `not_delivered`.
+     * `refused_by_register`, `malformed_answer`, `not_delivered`; for `credits_account`:
+     * `fetched`, `refused_by_ledger`, `malformed_answer`, `not_delivered`.
      */
     var `outcome`: kotlin.String
     , 
@@ -5182,6 +5400,61 @@ public object FfiConverterTypeWalletSettings: FfiConverterRustBuffer<WalletSetti
             FfiConverterOptionalString.write(value.`caPem`, buf)
     }
 }
+
+
+
+/**
+ * What an entry of the credits history did.
+ */
+
+enum class CreditsEntryKind {
+    
+    /**
+     * A one-off grant by the agency.
+     */
+    GRANT,
+    /**
+     * A yearly top-up (possibly of 0 credits).
+     */
+    TOPUP,
+    /**
+     * A debit for a course.
+     */
+    SPEND,
+    /**
+     * Part or all of a debit given back.
+     */
+    REFUND,
+    /**
+     * A debit cancelled, given back whole.
+     */
+    CANCEL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditsEntryKind: FfiConverterRustBuffer<CreditsEntryKind> {
+    override fun read(buf: ByteBuffer) = try {
+        CreditsEntryKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CreditsEntryKind) = 4UL
+
+    override fun write(value: CreditsEntryKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -5974,6 +6247,34 @@ public object FfiConverterSequenceTypeCredentialSummary: FfiConverterRustBuffer<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeCredentialSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCreditsEntry: FfiConverterRustBuffer<List<CreditsEntry>> {
+    override fun read(buf: ByteBuffer): List<CreditsEntry> {
+        val len = buf.getInt()
+        return List<CreditsEntry>(len) {
+            FfiConverterTypeCreditsEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CreditsEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCreditsEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CreditsEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCreditsEntry.write(it, buf)
         }
     }
 }

@@ -10,8 +10,8 @@ use tempfile::TempDir;
 
 use ledger::service::{AppState, Config, app, open};
 
-mod local;
 mod account;
+mod local;
 mod spend;
 
 struct Service {

@@ -58,6 +58,8 @@ Try it with the command-line wallet:
       -d '{{"checks":["age_over_18"]}}' {verifier}/v1/checks       # → wallet_link
   cargo run -p wallet-cli -- --dir {dir}/wallet present '<wallet_link>'
   curl --cacert {ca} -H 'Authorization: Bearer {api_key}' {verifier}/v1/checks/<id>
+  cargo run -p wallet-cli -- --dir {dir}/wallet credits --ledger {ledger}
+      # the training account's balance and history, read with a fresh presentation
 
 Stop with Ctrl-C; the next run reuses {dir}.
 "#,

@@ -45,7 +45,7 @@ pub enum Error {
     /// A presentation offered as authentication (`GET /register/notices`) was refused; the
     /// reason is for the caller, and names no claim value.
     #[error("invalid presentation: {0}")]
-    InvalidPresentation(&'static str),
+    InvalidPresentation(std::borrow::Cow<'static, str>),
 }
 
 macro_rules! via_formats {

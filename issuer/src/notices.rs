@@ -13,12 +13,11 @@
 //! Every check that fails is an [`Error::InvalidPresentation`] naming the check; no claim
 //! value is ever echoed.
 
-use credential_formats::SdJwtVcError;
 use credential_formats::credentials::CredentialType;
 use credential_formats::crypto::AwsLc;
-use credential_formats::jose::{DecodedJws, JoseError};
 use credential_formats::sd_jwt::{
-    DEFAULT_SKEW, KeyBindingPolicy, KeyBindingRequirements, SdJwt, SdJwtError,
+    DEFAULT_SKEW, KeyBindingPolicy, KeyBindingRequirements, SdJwt, presentation_refusal,
+    unverified_kb_nonce,
 };
 use credential_formats::sd_jwt_vc::{self, VcVerification, VerifiedSdJwtVc};
 use credential_formats::time::FixedClock;
@@ -41,74 +40,14 @@ pub const IAT_WINDOW: i64 = 300;
 const HANDLE: &str = "person_handle";
 
 fn refused(why: &'static str) -> Error {
-    Error::InvalidPresentation(why)
+    Error::InvalidPresentation(why.into())
 }
 
 /// The reason for a refused verification, for the caller.
 fn verify_refusal(error: credential_formats::Error) -> Error {
-    use credential_formats::Error as F;
-    match error {
-        F::SdJwt(e) => sd_jwt_refusal(e),
-        F::SdJwtVc(SdJwtVcError::UnexpectedVct) => {
-            refused("the credential is not a person attestation")
-        }
-        F::SdJwtVc(SdJwtVcError::MissingHolderKey) => {
-            refused("the credential has no holder key to bind the presentation to")
-        }
-        _ => refused("the credential is malformed"),
-    }
-}
-
-fn sd_jwt_refusal(error: SdJwtError) -> Error {
-    use SdJwtError as E;
-    refused(match error {
-        E::IssuerJwt(JoseError::UnexpectedType { .. }) => "the credential is not an SD-JWT VC",
-        E::IssuerJwt(_) => "the credential's signature does not verify with this register's key",
-        E::UnreferencedDisclosure
-        | E::DuplicateDigest
-        | E::ClaimNameCollision
-        | E::ArrayElementDisclosureInObject
-        | E::ObjectPropertyDisclosureInArray
-        | E::AmbiguousArrayElement
-        | E::DisclosureBase64
-        | E::DisclosureJson(_)
-        | E::DisclosureNotArray
-        | E::DisclosureWrongLength(_) => "a disclosure does not belong to the credential",
-        E::Expired => "the credential has expired",
-        E::NotYetValid => "the credential is not yet valid",
-        E::MissingKeyBinding | E::MissingHolderKey => "the presentation has no key binding JWT",
-        E::KeyBindingJwt(
-            JoseError::InvalidSignature
-            | JoseError::AlgorithmKeyMismatch
-            | JoseError::InvalidKey(_),
-        ) => "the key binding JWT's signature does not verify with the credential's holder key",
-        E::KeyBindingJwt(_)
-        | E::KeyBindingType
-        | E::KeyBindingPayload(_)
-        | E::KeyBindingClaim(_) => "the key binding JWT is malformed",
-        E::AudienceMismatch => "the key binding JWT's aud is not this register",
-        E::NonceMismatch => "the key binding JWT's nonce does not match",
-        E::KeyBindingIssuedInFuture | E::KeyBindingTooOld => {
-            "the key binding JWT's iat is more than 300 s from the register's time"
-        }
-        E::SdHashMismatch => "the key binding JWT's sd_hash does not match the presentation",
-        _ => "the presentation is malformed",
-    })
-}
-
-/// The KB-JWT's `nonce`, read before verification only to say which nonce the verification
-/// requires: the signature check that follows covers it, and the nonce is then checked
-/// against this issuer's MAC and single-use record.
-fn unverified_nonce(kb_jwt: &str) -> Result<String, Error> {
-    let decoded =
-        DecodedJws::decode(kb_jwt).map_err(|_| refused("the key binding JWT is malformed"))?;
-    let payload: Value = serde_json::from_slice(decoded.unverified_payload())
-        .map_err(|_| refused("the key binding JWT is malformed"))?;
-    payload
-        .get("nonce")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or(refused("the key binding JWT has no nonce"))
+    Error::InvalidPresentation(
+        presentation_refusal(&error, "register", "a person attestation").into(),
+    )
 }
 
 impl Issuer {
@@ -143,7 +82,7 @@ impl Issuer {
         let kb_jwt = sd_jwt
             .key_binding_jwt()
             .ok_or(refused("the presentation has no key binding JWT"))?;
-        let nonce = unverified_nonce(kb_jwt)?;
+        let nonce = unverified_kb_nonce(kb_jwt).map_err(refused)?;
         // `iat` within ±IAT_WINDOW: the skew is the window and the maximum age nothing more.
         let clock = FixedClock(now);
         let requirements = KeyBindingRequirements::new(own, nonce.as_str()).with_max_age(0);

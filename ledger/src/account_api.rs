@@ -30,10 +30,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use credential_formats::SdJwtVcError;
 use credential_formats::crypto::AwsLc;
-use credential_formats::jose::{DecodedJws, JoseError};
-use credential_formats::sd_jwt::{DEFAULT_SKEW, KeyBindingRequirements, SdJwt, SdJwtError};
+use credential_formats::sd_jwt::{DEFAULT_SKEW, KeyBindingRequirements, SdJwt};
 use credential_formats::time::Clock;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -131,7 +129,7 @@ impl NonceKey {
 }
 
 /// `401 invalid_presentation` with an `SD-JWT` challenge.
-fn refused(why: &'static str) -> ApiError {
+fn refused(why: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_presentation", why).with_challenge(SCHEME)
 }
 
@@ -149,69 +147,11 @@ fn presentation_refusal(error: AccountPresentationError) -> ApiError {
 }
 
 fn verify_refusal(error: credential_formats::Error) -> ApiError {
-    use credential_formats::Error as F;
-    match error {
-        F::SdJwt(e) => sd_jwt_refusal(e),
-        F::SdJwtVc(SdJwtVcError::UnexpectedVct) => {
-            refused("the credential is not a training account")
-        }
-        F::SdJwtVc(SdJwtVcError::MissingHolderKey) => {
-            refused("the credential has no holder key to bind the presentation to")
-        }
-        _ => refused("the credential is malformed"),
-    }
-}
-
-fn sd_jwt_refusal(error: SdJwtError) -> ApiError {
-    use SdJwtError as E;
-    refused(match error {
-        E::IssuerJwt(JoseError::UnexpectedType { .. }) => "the credential is not an SD-JWT VC",
-        E::IssuerJwt(_) => "the credential's signature does not verify with its issuer's key",
-        E::UnreferencedDisclosure
-        | E::DuplicateDigest
-        | E::ClaimNameCollision
-        | E::ArrayElementDisclosureInObject
-        | E::ObjectPropertyDisclosureInArray
-        | E::AmbiguousArrayElement
-        | E::DisclosureBase64
-        | E::DisclosureJson(_)
-        | E::DisclosureNotArray
-        | E::DisclosureWrongLength(_) => "a disclosure does not belong to the credential",
-        E::Expired => "the credential has expired",
-        E::NotYetValid => "the credential is not yet valid",
-        E::MissingKeyBinding | E::MissingHolderKey => "the presentation has no key binding JWT",
-        E::KeyBindingJwt(
-            JoseError::InvalidSignature
-            | JoseError::AlgorithmKeyMismatch
-            | JoseError::InvalidKey(_),
-        ) => "the key binding JWT's signature does not verify with the credential's holder key",
-        E::KeyBindingJwt(_)
-        | E::KeyBindingType
-        | E::KeyBindingPayload(_)
-        | E::KeyBindingClaim(_) => "the key binding JWT is malformed",
-        E::AudienceMismatch => "the key binding JWT's aud is not this ledger",
-        E::NonceMismatch => "the key binding JWT's nonce does not match",
-        E::KeyBindingIssuedInFuture | E::KeyBindingTooOld => {
-            "the key binding JWT's iat is more than 300 s from the ledger's time"
-        }
-        E::SdHashMismatch => "the key binding JWT's sd_hash does not match the presentation",
-        _ => "the presentation is malformed",
-    })
-}
-
-/// The KB-JWT's `nonce`, read before verification only to say which nonce the verification
-/// requires: the signature check that follows covers it, and the nonce is then checked
-/// against the MAC and the single-use record.
-fn unverified_nonce(kb_jwt: &str) -> Result<String, ApiError> {
-    let decoded =
-        DecodedJws::decode(kb_jwt).map_err(|_| refused("the key binding JWT is malformed"))?;
-    let payload: Value = serde_json::from_slice(decoded.unverified_payload())
-        .map_err(|_| refused("the key binding JWT is malformed"))?;
-    payload
-        .get("nonce")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| refused("the key binding JWT has no nonce"))
+    refused(credential_formats::sd_jwt::presentation_refusal(
+        &error,
+        "ledger",
+        "a training account",
+    ))
 }
 
 /// The presentation of an `Authorization` header checked up to (not including) the nonce's
@@ -252,7 +192,7 @@ fn check_presentation(
     let kb_jwt = sd_jwt
         .key_binding_jwt()
         .ok_or_else(|| refused("the presentation has no key binding JWT"))?;
-    let nonce = unverified_nonce(kb_jwt)?;
+    let nonce = credential_formats::sd_jwt::unverified_kb_nonce(kb_jwt).map_err(refused)?;
     // `iat` within ±IAT_WINDOW: the skew is the window and the maximum age nothing more.
     let requirements =
         KeyBindingRequirements::new(api.audience.as_str(), nonce.as_str()).with_max_age(0);

@@ -24,6 +24,7 @@ mod issue;
 mod jws_json;
 mod present;
 mod process;
+mod refusal;
 mod verify;
 
 #[cfg(test)]
@@ -40,6 +41,7 @@ pub use compact::SdJwt;
 pub use disclosure::{Disclosure, HashAlgorithm};
 pub use issue::SdJwtBuilder;
 pub use present::KeyBinding;
+pub use refusal::{presentation_refusal, unverified_kb_nonce};
 pub use verify::{
     DEFAULT_KB_MAX_AGE, DEFAULT_SKEW, KeyBindingPolicy, KeyBindingRequirements, Verification,
     VerifiedSdJwt,

@@ -32,7 +32,7 @@ pub(super) async fn notices(
 }
 
 /// `401 invalid_presentation` with an `SD-JWT` challenge.
-fn presentation_refused(why: &'static str) -> ApiError {
+fn presentation_refused(why: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_presentation", why)
         .with_challenge(crate::notices::SCHEME)
 }

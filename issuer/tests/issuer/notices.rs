@@ -273,7 +273,7 @@ async fn only_this_registers_valid_person_attestation_is_accepted() {
     let forged = format!("{signed}.{}~{rest}", String::from_utf8(forged).unwrap());
     assert_eq!(
         refusal_of(&issuer, &forged).await,
-        "the credential's signature does not verify with this register's key"
+        "the credential's signature does not verify with its issuer's key"
     );
 
     // Another issuer's person attestation, bound to this register.
@@ -500,7 +500,7 @@ async fn a_signature_by_another_key_under_this_registers_name_is_refused() {
     );
     assert_eq!(
         refusal_of(&issuer, &presentation).await,
-        "the credential's signature does not verify with this register's key"
+        "the credential's signature does not verify with its issuer's key"
     );
     issuer.stop().await;
 }

@@ -172,40 +172,12 @@ impl Wallet {
     /// then cost one copy in all instead of draining the batch that spends need, and no copy
     /// the ledger saw outside a spend would reach a provider.
     fn ledger_copy(&self, ledger: &str) -> Result<StoredCredential, Error> {
-        let now = self.now();
-        let unexpired = |c: &StoredCredential| c.expires_at.is_none_or(|exp| exp > now);
-        let mut kept = self.ledger_copies()?;
-        if let Some(id) = kept.get(ledger).and_then(Value::as_str) {
-            let copy = self.store()?.credential(id)?;
-            if let Some(copy) = copy.filter(|c| unexpired(c) && is_training_account(c)) {
-                return Ok(copy);
-            }
-        }
-        // The batch that lasts longest, with a copy left.
-        let batch = self
-            .batches()?
-            .into_iter()
-            .filter(|(c, left)| *left > 0 && unexpired(c) && is_training_account(c))
-            .max_by_key(|(c, _)| c.expires_at.unwrap_or(i64::MAX))
-            .map(|(c, _)| c.batch_id)
-            .ok_or(Error::NothingToPresent)?;
-        let copy = self
-            .take_unused_copy(&batch)?
-            .ok_or(Error::NothingToPresent)?;
-        kept.insert(ledger.to_owned(), Value::from(copy.id.clone()));
-        let text = Value::Object(kept).to_string();
-        self.store()?.put_setting(LEDGER_COPIES, text.as_bytes())?;
-        Ok(copy)
-    }
-
-    fn ledger_copies(&self) -> Result<serde_json::Map<String, Value>, Error> {
-        match self.store()?.setting(LEDGER_COPIES)? {
-            None => Ok(serde_json::Map::new()),
-            Some(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(Value::Object(map)) => Ok(map),
-                _ => Err(Error::Corrupt("the ledger copies setting")),
-            },
-        }
+        self.service_copy(
+            LEDGER_COPIES,
+            "the ledger copies setting",
+            ledger,
+            is_training_account,
+        )
     }
 }
 

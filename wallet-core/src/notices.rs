@@ -3,7 +3,7 @@
 //! `person_handle` only, bound to the register's URL and a `c_nonce` it gave.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use credential_formats::claims_path::ClaimsPath;
 use credential_formats::credentials::CredentialType;
@@ -137,45 +137,16 @@ impl Wallet {
     /// again for anyone else) and kept for this register: later fetches present that same
     /// copy until it expires, and cost no further copy.
     fn register_copy(&self, register: &str) -> Result<StoredCredential, Error> {
-        let now = self.now();
-        let unexpired = |c: &StoredCredential| c.expires_at.is_none_or(|exp| exp > now);
-        let mut kept = self.notice_copies()?;
-        if let Some(id) = kept.get(register).and_then(Value::as_str) {
-            let copy = self.store()?.credential(id)?;
-            if let Some(copy) = copy.filter(|c| unexpired(c) && self.is_attestation_of(c, register))
-            {
-                return Ok(copy);
-            }
-        }
-        // The batch that lasts longest, with a copy left.
-        let batch = self
-            .batches()?
-            .into_iter()
-            .filter(|(c, left)| *left > 0 && unexpired(c) && self.is_attestation_of(c, register))
-            .max_by_key(|(c, _)| c.expires_at.unwrap_or(i64::MAX))
-            .map(|(c, _)| c.batch_id)
-            .ok_or(Error::NothingToPresent)?;
-        let copy = self
-            .take_unused_copy(&batch)?
-            .ok_or(Error::NothingToPresent)?;
-        kept.insert(register.to_owned(), Value::from(copy.id.clone()));
-        let text = Value::Object(kept).to_string();
-        self.store()?.put_setting(NOTICE_COPIES, text.as_bytes())?;
-        Ok(copy)
+        self.service_copy(
+            NOTICE_COPIES,
+            "the register copies setting",
+            register,
+            |c| self.is_attestation_of(c, register),
+        )
     }
 
     fn is_attestation_of(&self, copy: &StoredCredential, register: &str) -> bool {
         copy.vct == CredentialType::PersonAttestation.vct()
             && copy.issuer.trim_end_matches('/') == register
-    }
-
-    fn notice_copies(&self) -> Result<serde_json::Map<String, Value>, Error> {
-        match self.store()?.setting(NOTICE_COPIES)? {
-            None => Ok(serde_json::Map::new()),
-            Some(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(Value::Object(map)) => Ok(map),
-                _ => Err(Error::Corrupt("the register copies setting")),
-            },
-        }
     }
 }

@@ -303,6 +303,50 @@ impl Wallet {
         self.store()?.unused_copies(batch_id)
     }
 
+    /// The copy of a credential kept for one service (`setting` maps each service's URL to
+    /// its copy's id): the copy kept before, while it is unexpired and still `fits`; else
+    /// one unused copy of the longest-lasting batch that `fits`, taken (marked used, so it
+    /// never leaves for anyone else) and kept for `service`. `corrupt` names the setting in
+    /// the error when it cannot be read.
+    pub(crate) fn service_copy(
+        &self,
+        setting: &str,
+        corrupt: &'static str,
+        service: &str,
+        fits: impl Fn(&StoredCredential) -> bool,
+    ) -> Result<StoredCredential, Error> {
+        let now = self.now();
+        let unexpired = |c: &StoredCredential| c.expires_at.is_none_or(|exp| exp > now);
+        let mut kept = match self.store()?.setting(setting)? {
+            None => serde_json::Map::new(),
+            Some(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => return Err(Error::Corrupt(corrupt)),
+            },
+        };
+        if let Some(id) = kept.get(service).and_then(serde_json::Value::as_str) {
+            let copy = self.store()?.credential(id)?;
+            if let Some(copy) = copy.filter(|c| unexpired(c) && fits(c)) {
+                return Ok(copy);
+            }
+        }
+        // The batch that lasts longest, with a copy left.
+        let batch = self
+            .batches()?
+            .into_iter()
+            .filter(|(c, left)| *left > 0 && unexpired(c) && fits(c))
+            .max_by_key(|(c, _)| c.expires_at.unwrap_or(i64::MAX))
+            .map(|(c, _)| c.batch_id)
+            .ok_or(Error::NothingToPresent)?;
+        let copy = self
+            .take_unused_copy(&batch)?
+            .ok_or(Error::NothingToPresent)?;
+        kept.insert(service.to_owned(), serde_json::Value::from(copy.id.clone()));
+        let text = serde_json::Value::Object(kept).to_string();
+        self.store()?.put_setting(setting, text.as_bytes())?;
+        Ok(copy)
+    }
+
     /// The transaction log, oldest first: `(time, entry)`.
     pub fn log(&self) -> Result<Vec<(i64, serde_json::Value)>, Error> {
         self.store()?.log()

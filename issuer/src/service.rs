@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use credential_formats::credentials::CredentialType;
@@ -179,40 +178,19 @@ impl MacKey {
         self.mac(b"tx_code/v1", &[code.as_bytes(), tx_code.as_bytes()])
     }
 
-    /// A stateless `c_nonce`: `random(16) ‖ exp(8, big-endian) ‖
-    /// HMAC-SHA256(key, "c_nonce/v1" ‖ random ‖ exp)[..16]`, base64url.
-    fn tag(&self, body: &[u8]) -> Result<[u8; 16], Error> {
-        let full = self.mac(b"c_nonce/v1", &[body])?;
-        let mut tag = [0u8; 16];
-        tag.copy_from_slice(&full[..16]);
-        Ok(tag)
-    }
-
+    /// A stateless `c_nonce` (`service_kit::nonce`, label `c_nonce/v1`).
     fn make(&self, expires_at: i64) -> Result<String, Error> {
-        let mut bytes = [0u8; 40];
-        credential_formats::crypto::fill_random(&mut bytes[..16])?;
-        bytes[16..24].copy_from_slice(&expires_at.to_be_bytes());
-        let tag = self.tag(&bytes[..24])?;
-        bytes[24..].copy_from_slice(&tag);
-        Ok(URL_SAFE_NO_PAD.encode(bytes))
+        Ok(service_kit::nonce::make(&self.0, NONCE_LABEL, expires_at)?)
     }
 
     /// The nonce's expiry, if it is one of ours and has not expired.
     fn check(&self, nonce: &str, now: i64) -> Option<i64> {
-        let bytes = URL_SAFE_NO_PAD.decode(nonce).ok()?;
-        if bytes.len() != 40 {
-            return None;
-        }
-        let tag = self.tag(&bytes[..24]).ok()?;
-        if !bool::from(tag.ct_eq(&bytes[24..])) {
-            return None;
-        }
-        let mut exp = [0u8; 8];
-        exp.copy_from_slice(&bytes[16..24]);
-        let expires_at = i64::from_be_bytes(exp);
-        (expires_at > now).then_some(expires_at)
+        service_kit::nonce::check(&self.0, NONCE_LABEL, nonce, now)
     }
 }
+
+/// The MAC label of the issuer's `c_nonce`s.
+const NONCE_LABEL: &[u8] = b"c_nonce/v1";
 
 /// A signed trust list the issuer serves, and checks its own authorisation against.
 #[derive(Debug, Clone)]
@@ -1125,28 +1103,6 @@ mod tests {
             a.tx_code_check("ab", "c").unwrap(),
             a.tx_code_check("a", "bc").unwrap()
         );
-    }
-
-    #[test]
-    fn nonces_check_until_they_expire_and_only_under_their_key() {
-        let k = key(1);
-        let nonce = k.make(1_000).unwrap();
-        assert_eq!(k.check(&nonce, 999), Some(1_000));
-        assert_eq!(k.check(&nonce, 1_000), None);
-        assert_eq!(key(2).check(&nonce, 999), None);
-        assert_ne!(k.make(1_000).unwrap(), nonce, "128 random bits each");
-    }
-
-    #[test]
-    fn a_tampered_or_malformed_nonce_is_refused() {
-        let k = key(1);
-        let nonce = k.make(1_000).unwrap();
-        let mut bytes = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
-        // Pushing the expiry forward breaks the MAC.
-        bytes[23] ^= 1;
-        assert_eq!(k.check(&URL_SAFE_NO_PAD.encode(&bytes), 999), None);
-        assert_eq!(k.check("not base64 !", 0), None);
-        assert_eq!(k.check(&nonce[..40], 0), None);
     }
 
     #[test]

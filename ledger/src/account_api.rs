@@ -11,8 +11,7 @@
 //!
 //! The credential's issuer must be allowed for the training-account type by the trust list in
 //! force (the same check as a spend, `crate::spend::verify_training_account`). The nonce is
-//! stateless — `random(16) ‖ exp(8, big-endian) ‖ HMAC-SHA256(mac.key, "credits c_nonce/v1"
-//! ‖ random ‖ exp)[..16]`, base64url — and its use is recorded (`used_nonces`) only once every
+//! stateless (`service_kit::nonce` under `mac.key`, label `credits c_nonce/v1`) — and its use is recorded (`used_nonces`) only once every
 //! other check has passed, so each nonce opens the account once. Every refusal is a `401
 //! invalid_presentation` naming the check, with `WWW-Authenticate: SD-JWT`; no claim value is
 //! ever echoed.
@@ -28,17 +27,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use credential_formats::crypto::AwsLc;
 use credential_formats::sd_jwt::{DEFAULT_SKEW, KeyBindingRequirements, SdJwt};
 use credential_formats::time::Clock;
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use service_kit::ApiError;
 use service_kit::http::NO_STORE;
 use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::service::AppState;
@@ -90,43 +85,19 @@ impl std::fmt::Debug for NonceKey {
 }
 
 impl NonceKey {
-    fn tag(&self, body: &[u8]) -> Result<[u8; 16], Error> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0[..])
-            .map_err(|_| Error::Config("MAC key".into()))?;
-        mac.update(b"credits c_nonce/v1");
-        mac.update(body);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; 16];
-        tag.copy_from_slice(&full[..16]);
-        Ok(tag)
-    }
-
     fn make(&self, expires_at: i64) -> Result<String, Error> {
-        let mut bytes = [0u8; 40];
-        credential_formats::crypto::fill_random(&mut bytes[..16])
-            .map_err(|e| Error::Config(format!("no randomness: {e}")))?;
-        bytes[16..24].copy_from_slice(&expires_at.to_be_bytes());
-        let tag = self.tag(&bytes[..24])?;
-        bytes[24..].copy_from_slice(&tag);
-        Ok(URL_SAFE_NO_PAD.encode(bytes))
+        service_kit::nonce::make(&self.0, NONCE_LABEL, expires_at)
+            .map_err(|e| Error::Config(format!("no nonce: {e}")))
     }
 
     /// The nonce's expiry, if it is one of ours and has not expired at `now`.
     fn check(&self, nonce: &str, now: i64) -> Option<i64> {
-        let bytes = URL_SAFE_NO_PAD.decode(nonce).ok()?;
-        if bytes.len() != 40 {
-            return None;
-        }
-        let tag = self.tag(&bytes[..24]).ok()?;
-        if !bool::from(tag.ct_eq(&bytes[24..])) {
-            return None;
-        }
-        let mut exp = [0u8; 8];
-        exp.copy_from_slice(&bytes[16..24]);
-        let expires_at = i64::from_be_bytes(exp);
-        (expires_at > now).then_some(expires_at)
+        service_kit::nonce::check(&self.0, NONCE_LABEL, nonce, now)
     }
 }
+
+/// The MAC label of the ledger's nonces (`service_kit::nonce`).
+const NONCE_LABEL: &[u8] = b"credits c_nonce/v1";
 
 /// `401 invalid_presentation` with an `SD-JWT` challenge.
 fn refused(why: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
@@ -303,36 +274,4 @@ pub(crate) async fn account(
         })),
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(byte: u8) -> NonceKey {
-        NonceKey(Zeroizing::new([byte; 32]))
-    }
-
-    #[test]
-    fn nonces_check_until_they_expire_and_only_under_their_key() {
-        let k = key(1);
-        let nonce = k.make(1_000).unwrap();
-        assert_eq!(k.check(&nonce, 999), Some(1_000));
-        assert_eq!(k.check(&nonce, 1_000), None);
-        assert_eq!(key(2).check(&nonce, 999), None);
-        assert_ne!(k.make(1_000).unwrap(), nonce, "128 random bits each");
-    }
-
-    #[test]
-    fn a_tampered_or_malformed_nonce_is_refused() {
-        let k = key(1);
-        let nonce = k.make(1_000).unwrap();
-        let mut bytes = URL_SAFE_NO_PAD.decode(&nonce).unwrap();
-        // A later expiry under the same tag.
-        bytes[23] ^= 1;
-        assert_eq!(k.check(&URL_SAFE_NO_PAD.encode(&bytes), 0), None);
-        assert_eq!(k.check("not base64url!", 0), None);
-        assert_eq!(k.check(&nonce[..nonce.len() - 2], 0), None);
-        assert_eq!(k.check("", 0), None);
-    }
 }

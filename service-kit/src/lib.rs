@@ -13,6 +13,7 @@ pub mod db;
 mod error;
 pub mod http;
 pub mod keys;
+pub mod nonce;
 pub mod qr;
 pub mod telemetry;
 pub mod tls;
